@@ -1,0 +1,104 @@
+"""The shapes of the HTTP API's requests and responses (documented at /docs)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+LanguageTag = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8}){0,3}$")
+]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChatRequest(Request):
+    #: Checked by the understanding pipeline, which explains problems in the resident's language.
+    message: str = Field(description="The resident's question, as typed.")
+    session_id: Identifier | None = Field(
+        None, description="Continue this conversation; a new one is started when absent."
+    )
+    lang: LanguageTag | None = Field(
+        None, description="UI language (zh-CN, en …); Accept-Language decides when absent."
+    )
+    stream: bool = Field(False, description="Reply as Server-Sent Events.")
+
+
+class CitationOut(BaseModel):
+    title: str
+    url: str
+    snippet: str = ""
+    score: float | None = None
+
+
+class Notice(BaseModel):
+    code: str
+    message: str
+
+
+class ChatResponse(BaseModel):
+    message_id: str
+    session_id: str
+    answer: str = Field(description="Markdown.")
+    answer_text: str = Field(description="Plain text, for read-aloud and screen readers.")
+    language: str = Field(description="Language of the answer.")
+    found: bool = Field(description="False when no back end had an answer.")
+    citations: list[CitationOut] = Field(default_factory=list)
+    suggestions: list[str] = Field(default_factory=list)
+    notices: list[Notice] = Field(default_factory=list)
+    backend: str = Field("", description="The back end that answered.")
+
+
+class FeedbackRequest(Request):
+    message_id: Identifier
+    helpful: bool
+    comment: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    lang: LanguageTag | None = None
+
+
+class FeedbackResponse(BaseModel):
+    message: str
+
+
+class HotQuestion(BaseModel):
+    id: str
+    question: str
+    category: str
+
+
+class HotQuestions(BaseModel):
+    questions: list[HotQuestion]
+
+
+class CategoryOut(BaseModel):
+    id: str
+    name: str
+
+
+class Categories(BaseModel):
+    categories: list[CategoryOut]
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+class BackendHealth(BaseModel):
+    name: str
+    type: str
+    ok: bool
+    detail: str = ""
+
+
+class Readiness(BaseModel):
+    ready: bool
+    backends: list[BackendHealth]

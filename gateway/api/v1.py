@@ -1,0 +1,95 @@
+"""/api/v1: chat, feedback, hot questions, categories."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+
+import locales
+from gateway.api.locale import request_locale
+from gateway.api.schemas import (
+    Categories,
+    CategoryOut,
+    ChatRequest,
+    ChatResponse,
+    ErrorResponse,
+    FeedbackRequest,
+    FeedbackResponse,
+    HotQuestions,
+)
+from gateway.chat import ChatService
+from gateway.errors import GatewayError
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse} for status in (400, 404, 413, 415, 422, 500, 503)
+}
+
+router = APIRouter(prefix="/api/v1", responses=ERRORS)
+
+
+def _chat(request: Request) -> ChatService:
+    return request.app.state.chat
+
+
+@router.post(
+    "/chat",
+    response_model=ChatResponse,
+    summary="Ask a question",
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def chat(body: ChatRequest, request: Request) -> Any:
+    """Answer a question. With ``stream: true`` the reply is Server-Sent Events: ``delta``
+    (``{text}``, append), ``replace`` (``{text}``, replaces what came before), ``citations``,
+    ``done`` (the whole response, as without streaming) or ``error``."""
+    locale = request_locale(request, body.lang)
+    service = _chat(request)
+    if not body.stream:
+        return await service.answer(body, locale)
+    events = await service.stream(body, locale)
+    return StreamingResponse(
+        _sse(events),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _sse(events: AsyncIterator[tuple[str, Any]]) -> AsyncIterator[str]:
+    async for name, data in events:
+        yield f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+@router.post("/feedback", response_model=FeedbackResponse, summary="Rate an answer")
+async def feedback(body: FeedbackRequest, request: Request) -> FeedbackResponse:
+    locale = request_locale(request, body.lang)
+    await _chat(request).feedback(body.message_id, body.helpful, body.comment)
+    return FeedbackResponse(message=locales.text("feedback.thanks", locale))
+
+
+@router.get("/hot", response_model=HotQuestions, summary="Hot questions")
+async def hot(request: Request, lang: str | None = None) -> HotQuestions:
+    locale = request_locale(request, lang)
+    return HotQuestions(questions=await _chat(request).hot_questions(locale))
+
+
+@router.get("/categories", response_model=Categories, summary="Service categories")
+async def categories(request: Request, lang: str | None = None) -> Categories:
+    locale = request_locale(request, lang)
+    pairs = await _chat(request).categories(locale)
+    return Categories(categories=[CategoryOut(id=id_, name=name) for id_, name in pairs])
+
+
+@router.api_route(
+    "/{path:path}",
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+    include_in_schema=False,
+)
+async def unknown(path: str) -> None:
+    # Without this catch-all a co-hosted portal would answer unknown API paths with a web page.
+    known = {
+        route.path for route in router.routes if route.path != f"{router.prefix}/{{path:path}}"
+    }
+    raise GatewayError("method_not_allowed" if f"{router.prefix}/{path}" in known else "not_found")

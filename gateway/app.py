@@ -1,0 +1,51 @@
+"""The gateway's ASGI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+import gateway
+from gateway.api import errors, health, v1
+from gateway.api.limits import BodyLimit
+from gateway.chat import ChatService
+from gateway.config import Settings
+
+
+def create_app(settings: Settings | None = None, service: ChatService | None = None) -> FastAPI:
+    """The gateway app. ``service`` lets tests and the portal supply a prepared one."""
+    settings = settings or Settings()
+    service = service or ChatService.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await service.startup()
+        app.state.started = True
+        try:
+            yield
+        finally:
+            await service.aclose()
+
+    app = FastAPI(
+        title="Government services assistant gateway",
+        version=gateway.__version__,
+        lifespan=lifespan,
+        docs_url="/docs",
+    )
+    app.state.chat = service
+    app.state.started = False
+    errors.install(app)
+    app.include_router(v1.router)
+    app.include_router(health.router)
+    app.add_middleware(BodyLimit, max_bytes=settings.service.max_body_bytes)
+    if settings.server.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.server.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "Accept-Language"],
+        )
+    return app

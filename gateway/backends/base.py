@@ -1,0 +1,166 @@
+"""The back-end contract: what the gateway hands a question-answering engine and what it gets back.
+
+A back end implements :meth:`Backend.ask` (one complete :class:`Answer`), :meth:`Backend.stream`
+(an async iterator of :class:`Delta`/:class:`Replace` events ending with one :class:`Done`), or
+both; each has a default written in terms of the other. :meth:`Backend.health` reports whether it
+can answer now. Failures are raised as :class:`BackendError`, which says whether trying another
+back end may help. docs/backends.md walks through writing one.
+"""
+
+from __future__ import annotations
+
+from abc import ABC
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from gateway.services import Services
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One earlier message of the conversation, already masked."""
+
+    role: Literal["user", "assistant"]
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A question as the gateway sends it to a back end."""
+
+    #: The question as the back end should read it: cleaned, corrected, masked, in ``language``.
+    text: str
+    #: Language of ``text`` (``zh`` unless a back end declares it reads others).
+    language: str = "zh"
+    #: The gateway's conversation id; back ends map it to their own conversation ids.
+    session_id: str = ""
+    #: Earlier turns, oldest first.
+    history: Sequence[Turn] = ()
+    #: The resident's UI locale (``zh-CN``, ``en`` …), for back ends that localize.
+    locale: str = "zh-CN"
+    #: What the resident typed, masked, before correction and translation.
+    original: str = ""
+    #: The assistant or service category the resident picked in the UI, if any.
+    agent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A source under an answer. ``url`` is http(s) or empty."""
+
+    title: str
+    url: str = ""
+    snippet: str = ""
+    score: float | None = None
+
+
+@dataclass(slots=True)
+class Answer:
+    """A complete answer."""
+
+    #: Markdown.
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    #: False when the back end has no answer to this question (not an error): the gateway
+    #: tries the next back end of the route, then tells the resident politely.
+    found: bool = True
+    #: Related questions the resident may ask next.
+    suggestions: list[str] = field(default_factory=list)
+    #: Language of ``text``.
+    language: str = "zh"
+    #: The knowledge-base entry the answer came from, when there is one (for curated
+    #: translations and operators' statistics).
+    entry_id: str | None = None
+    category: str | None = None
+    #: Anything else worth keeping in the trace (scores, back-end ids).
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """The next piece of the answer's text."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Replace:
+    """Everything streamed so far is withdrawn and replaced by ``text`` (e.g. by moderation)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """The stream is complete; ``answer.text`` is the whole text."""
+
+    answer: Answer
+
+
+Event = Delta | Replace | Done
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    ok: bool
+    detail: str = ""
+
+
+class BackendError(Exception):
+    """The back end failed. ``retryable`` failures (connection, timeout, 429, 5xx) let the
+    gateway try the route's next back end; the others (bad request, refused key) do not."""
+
+    def __init__(self, message: str, *, retryable: bool = True, status: int | None = None):
+        super().__init__(message)
+        self.retryable = retryable
+        self.status = status
+
+
+class NoOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Backend(ABC):
+    """A question-answering engine. Subclasses set ``type`` and, when they take options,
+    ``Options`` (a pydantic model validated from the back end's TOML table)."""
+
+    type: ClassVar[str]
+    Options: ClassVar[type[BaseModel]] = NoOptions
+
+    def __init__(self, name: str, options: BaseModel, services: Services) -> None:
+        self.name = name
+        self.options = options
+        self.services = services
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.ask is Backend.ask and cls.stream is Backend.stream and "type" in cls.__dict__:
+            raise TypeError(f"{cls.__name__} must implement ask() or stream()")
+
+    async def startup(self) -> None:
+        """Load indexes, open clients. Called once before the first question."""
+
+    async def aclose(self) -> None:
+        """Release what :meth:`startup` opened."""
+
+    async def health(self) -> Health:
+        return Health(ok=True)
+
+    async def ask(self, query: Query) -> Answer:
+        answer: Answer | None = None
+        async for event in self.stream(query):
+            if isinstance(event, Done):
+                answer = event.answer
+        if answer is None:
+            raise BackendError(f"{self.name}: the stream ended without an answer")
+        return answer
+
+    async def stream(self, query: Query) -> AsyncIterator[Event]:
+        answer = await self.ask(query)
+        if answer.text:
+            yield Delta(answer.text)
+        yield Done(answer)

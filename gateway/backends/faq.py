@@ -1,0 +1,77 @@
+"""The built-in FAQ back end: answers from the knowledge base, with the entry's source cited."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.backends.base import Answer, Backend, Citation, Health, Query
+from gateway.knowledge.index import FaqIndex
+from gateway.text import markdown_to_text
+
+SNIPPET_CHARS = 120
+
+
+class FaqOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    #: Folders or .jsonl files; empty: the gateway's knowledge base (``[knowledge] paths``).
+    knowledge_base: list[str] = Field(default_factory=list)
+    #: Below this confidence (0–1) the best entry is not taken as the answer.
+    min_confidence: float = Field(0.6, ge=0, le=1)
+    #: How much words found only in an answer count, against those in its question.
+    answer_weight: float = Field(0.3, ge=0)
+    #: Related questions offered with an answer, or instead of one.
+    suggestions: int = Field(3, ge=0, le=10)
+
+
+class FaqBackend(Backend):
+    type = "faq"
+    Options = FaqOptions
+    options: FaqOptions
+    _index: FaqIndex | None = None
+
+    async def startup(self) -> None:
+        self._index = await self.services.index(self.options.knowledge_base or None)
+
+    async def health(self) -> Health:
+        if self._index is None:
+            return Health(ok=False, detail="the knowledge base is not loaded yet")
+        return Health(ok=True, detail=f"{len(self._index)} entries")
+
+    async def ask(self, query: Query) -> Answer:
+        if self._index is None:
+            await self.startup()
+        assert self._index is not None
+        hits = self._index.search(
+            query.text,
+            limit=self.options.suggestions + 1,
+            answer_weight=self.options.answer_weight,
+        )
+        if not hits or hits[0].confidence < self.options.min_confidence:
+            return Answer(
+                text="",
+                found=False,
+                suggestions=[hit.entry.question for hit in hits[: self.options.suggestions]],
+            )
+        best, related = hits[0], hits[1:]
+        entry = best.entry
+        return Answer(
+            text=entry.answer,
+            citations=[
+                Citation(
+                    title=entry.source.title,
+                    url=entry.source.url,
+                    snippet=_snippet(entry.answer),
+                    score=round(best.confidence, 3),
+                )
+            ],
+            suggestions=[hit.entry.question for hit in related],
+            entry_id=entry.id,
+            category=entry.category,
+            metadata={"score": round(best.score, 3), "confidence": round(best.confidence, 3)},
+        )
+
+
+def _snippet(markdown: str) -> str:
+    text = " ".join(markdown_to_text(markdown).split())
+    return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"

@@ -1,0 +1,282 @@
+"""The question's path through the gateway: understand it, mask it, route it, answer it.
+
+``ChatService`` is what the HTTP API (and any other front door) calls. It never loses a
+question: one that gets no answer, or whose back ends all fail, is recorded for operators.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+import uuid
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import locales
+from gateway import backends as backend_registry
+from gateway.api.schemas import (
+    ChatRequest,
+    ChatResponse,
+    CitationOut,
+    HotQuestion,
+    Notice,
+)
+from gateway.backends.base import Answer, Backend, BackendError, Delta, Done, Query, Replace
+from gateway.config import Settings
+from gateway.errors import GatewayError
+from gateway.routing import Router
+from gateway.safety import pii
+from gateway.services import Services
+from gateway.state.store import Feedback, SqlStore, Store
+from gateway.text import markdown_to_text
+from gateway.understanding.pipeline import Pipeline
+
+log = logging.getLogger("gateway.chat")
+
+#: Answers remembered so feedback can be tied to its question.
+RECENT_ANSWERS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRecord:
+    question: str
+    backend: str
+    entry_id: str
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A question ready for the back ends, and what the resident should be told about it."""
+
+    query: Query
+    notices: list[Notice]
+
+
+class ChatService:
+    def __init__(
+        self,
+        settings: Settings,
+        services: Services,
+        pipeline: Pipeline,
+        backends: dict[str, Backend],
+        router: Router,
+        store: Store,
+    ) -> None:
+        self.settings = settings
+        self.services = services
+        self.pipeline = pipeline
+        self.backends = backends
+        self.router = router
+        self.store = store
+        self._recent: OrderedDict[str, AnswerRecord] = OrderedDict()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ChatService:
+        services = Services(settings)
+        backends = {
+            config.name: backend_registry.create(config, services) for config in settings.backends
+        }
+        return cls(
+            settings=settings,
+            services=services,
+            pipeline=Pipeline.from_config(settings.understanding),
+            backends=backends,
+            router=Router(settings.routes, backends),
+            store=SqlStore(settings.state.database_url),
+        )
+
+    async def startup(self) -> None:
+        await self.services.index()
+        for backend in self.backends.values():
+            await backend.startup()
+
+    async def aclose(self) -> None:
+        for backend in self.backends.values():
+            await backend.aclose()
+        await self.store.aclose()
+
+    @property
+    def hotline(self) -> str:
+        return self.settings.service.hotline
+
+    # -- answering -------------------------------------------------------------------------
+
+    def prepare(self, request: ChatRequest, locale: str) -> Prepared:
+        """Understand and mask the question; raise ``GatewayError`` for unusable input."""
+        analysis = self.pipeline.run(request.message, locale)
+        masked = pii.mask(analysis.text)
+        notices = []
+        if masked.findings:
+            separator = locales.text("pii.separator", locale)
+            kinds = separator.join(locales.text(f"pii.{kind}", locale) for kind in masked.kinds)
+            notices.append(
+                Notice(
+                    code="personal_data_hidden",
+                    message=locales.text("notice.personal_data_hidden", locale, kinds=kinds),
+                )
+            )
+        original = pii.mask(unicodedata.normalize("NFKC", request.message)).text
+        query = Query(
+            text=masked.text,
+            session_id=request.session_id or uuid.uuid4().hex,
+            locale=locale,
+            original=original,
+        )
+        return Prepared(query, notices)
+
+    async def answer(self, request: ChatRequest, locale: str) -> ChatResponse:
+        prepared = self.prepare(request, locale)
+        query = prepared.query
+        not_found: tuple[Backend, Answer] | None = None
+        for backend in self.router.backends_for(query):
+            try:
+                answer = await backend.ask(query)
+            except BackendError as exc:
+                log.warning("back end %s failed: %s", backend.name, exc)
+                if exc.retryable:
+                    continue
+                break
+            if answer.found:
+                return await self._respond(prepared, backend, answer)
+            not_found = not_found or (backend, answer)
+        return await self._not_answered(prepared, not_found)
+
+    async def stream(self, request: ChatRequest, locale: str) -> AsyncIterator[tuple[str, Any]]:
+        """``(event, data)`` pairs: ``delta``/``replace`` text, then ``citations`` and ``done``,
+        or ``error``. Bad input raises before the first event, so it gets a plain error reply."""
+        prepared = self.prepare(request, locale)
+        return self._stream(prepared)
+
+    async def _stream(self, prepared: Prepared) -> AsyncIterator[tuple[str, Any]]:
+        query = prepared.query
+        not_found: tuple[Backend, Answer] | None = None
+        for backend in self.router.backends_for(query):
+            started = False
+            try:
+                async for event in backend.stream(query):
+                    if isinstance(event, Done):
+                        if not event.answer.found and not started:
+                            not_found = not_found or (backend, event.answer)
+                            break
+                        response = await self._respond(prepared, backend, event.answer)
+                        yield (
+                            "citations",
+                            {"citations": [c.model_dump() for c in response.citations]},
+                        )
+                        yield "done", response.model_dump()
+                        return
+                    started = True
+                    kind = "delta" if isinstance(event, Delta) else "replace"
+                    assert isinstance(event, Delta | Replace)
+                    yield kind, {"text": event.text}
+            except BackendError as exc:
+                log.warning("back end %s failed while streaming: %s", backend.name, exc)
+                if started:
+                    # Part of an answer has reached the resident: another back end's answer
+                    # would not continue it, so say what happened instead.
+                    await self._keep(query, "backend_failed")
+                    yield "error", self._error_body(GatewayError("backend_unavailable"), query)
+                    return
+                if not exc.retryable:
+                    break
+                continue
+        try:
+            response = await self._not_answered(prepared, not_found)
+        except GatewayError as error:
+            yield "error", self._error_body(error, query)
+            return
+        yield "delta", {"text": response.answer}
+        yield "citations", {"citations": []}
+        yield "done", response.model_dump()
+
+    async def _respond(self, prepared: Prepared, backend: Backend, answer: Answer) -> ChatResponse:
+        query = prepared.query
+        message_id = uuid.uuid4().hex
+        self._remember(message_id, AnswerRecord(query.text, backend.name, answer.entry_id or ""))
+        return ChatResponse(
+            message_id=message_id,
+            session_id=query.session_id,
+            answer=answer.text,
+            answer_text=markdown_to_text(answer.text),
+            language=answer.language,
+            found=True,
+            citations=[
+                CitationOut(title=c.title, url=c.url, snippet=c.snippet, score=c.score)
+                for c in answer.citations
+            ],
+            suggestions=answer.suggestions,
+            notices=prepared.notices,
+            backend=backend.name,
+        )
+
+    async def _not_answered(
+        self, prepared: Prepared, not_found: tuple[Backend, Answer] | None
+    ) -> ChatResponse:
+        query = prepared.query
+        if not_found is None:
+            await self._keep(query, "backend_failed")
+            raise GatewayError("backend_unavailable")
+        await self._keep(query, "not_found")
+        backend, answer = not_found
+        text = locales.text("answer.not_found", query.locale, hotline=self.hotline)
+        message_id = uuid.uuid4().hex
+        self._remember(message_id, AnswerRecord(query.text, backend.name, ""))
+        return ChatResponse(
+            message_id=message_id,
+            session_id=query.session_id,
+            answer=text,
+            answer_text=text,
+            language=query.locale,
+            found=False,
+            suggestions=answer.suggestions,
+            notices=prepared.notices,
+            backend=backend.name,
+        )
+
+    def _error_body(self, error: GatewayError, query: Query) -> dict[str, Any]:
+        return error.body(query.locale, hotline=self.hotline)
+
+    async def _keep(self, query: Query, reason: str) -> None:
+        try:
+            await self.store.record_unanswered(query.text, query.language, reason)
+        except Exception:
+            log.exception("could not record an unanswered question")
+
+    def _remember(self, message_id: str, record: AnswerRecord) -> None:
+        self._recent[message_id] = record
+        while len(self._recent) > RECENT_ANSWERS:
+            self._recent.popitem(last=False)
+
+    # -- feedback, hot questions, categories ------------------------------------------------
+
+    async def feedback(self, message_id: str, helpful: bool, comment: str | None) -> None:
+        record = self._recent.get(message_id, AnswerRecord("", "", ""))
+        await self.store.record_feedback(
+            Feedback(
+                message_id=message_id,
+                helpful=helpful,
+                comment=pii.mask(comment or "").text,
+                question=record.question,
+                backend=record.backend,
+                entry_id=record.entry_id,
+            )
+        )
+
+    async def hot_questions(self, locale: str) -> list[HotQuestion]:
+        knowledge = await self.services.knowledge()
+        language = locale.split("-")[0]
+        questions = []
+        for entry in knowledge.hot:
+            translation = entry.translations.get(locale) or entry.translations.get(language)
+            text = translation.question if translation and language != "zh" else entry.question
+            questions.append(HotQuestion(id=entry.id, question=text, category=entry.category))
+        return questions
+
+    async def categories(self, locale: str) -> list[tuple[str, str]]:
+        knowledge = await self.services.knowledge()
+        return [
+            (category.id, category.names.get(locale) or category.names.get("zh-CN", category.id))
+            for category in knowledge.categories
+        ]

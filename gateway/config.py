@@ -1,0 +1,194 @@
+"""The one configuration loader: a TOML file, overridden key by key by environment variables.
+
+Environment variables are named ``GATEWAY_`` followed by the key path joined with ``__``:
+``GATEWAY_SERVER__PORT=9000`` or ``GATEWAY_SERVICE__HOTLINE=12345``. Items of a list of tables
+(``[[backends]]``) are addressed by their ``name`` (``GATEWAY_BACKENDS__FAQ__MIN_CONFIDENCE=0.4``)
+or by their index (``GATEWAY_ROUTES__0__BACKENDS='["llm", "faq"]'``). Arrays and tables are
+written in TOML; other values are converted to the type of their key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+ENV_PREFIX = "GATEWAY_"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServerConfig(Section):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: Origins allowed to call the API from a browser (CORS). Empty: same origin only.
+    cors_origins: list[str] = Field(default_factory=list)
+
+
+class ServiceConfig(Section):
+    #: The government service hotline offered whenever the assistant cannot help.
+    hotline: str = "12345"
+    #: UI language used when a request names none and Accept-Language does not decide.
+    default_locale: str = "zh-CN"
+    #: Largest request body accepted, in bytes.
+    max_body_bytes: int = 64_000
+    #: How many related questions to suggest under an answer.
+    suggestions: int = 3
+
+
+class KnowledgeConfig(Section):
+    #: Folders or .jsonl files of the gateway's knowledge base. Empty: the bundled sample.
+    paths: list[str] = Field(default_factory=list)
+
+
+class UnderstandingConfig(Section):
+    #: Stage names, run in this order (built-in or from the ``gateway.stages`` entry points).
+    stages: list[str] = Field(default_factory=lambda: ["sanitize"])
+    #: Options by stage name, e.g. ``[understanding.options.sanitize] max_chars = 500``.
+    options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class StateConfig(Section):
+    #: SQLAlchemy URL of the durable store (feedback, unanswered questions).
+    database_url: str = "sqlite:///var/gateway.db"
+
+
+class PortalConfig(Section):
+    #: Where the portal finds the gateway. Empty: the gateway runs in the same process.
+    gateway_url: str = ""
+    #: Port of the portal when run alone with ``--gateway-url``.
+    port: int = 7860
+
+
+class BackendConfig(BaseModel):
+    """One back end: ``name`` and ``type`` plus the options of that type (checked by the type)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    type: str
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class RouteConfig(Section):
+    #: ``"*"`` matches every question.
+    match: str = "*"
+    #: Back-end names, tried in order.
+    backends: list[str]
+
+
+def _default_backends() -> list[BackendConfig]:
+    return [BackendConfig(name="faq", type="faq")]
+
+
+def _default_routes() -> list[RouteConfig]:
+    return [RouteConfig(match="*", backends=["faq"])]
+
+
+class Settings(Section):
+    server: ServerConfig = Field(default_factory=ServerConfig)
+    service: ServiceConfig = Field(default_factory=ServiceConfig)
+    knowledge: KnowledgeConfig = Field(default_factory=KnowledgeConfig)
+    understanding: UnderstandingConfig = Field(default_factory=UnderstandingConfig)
+    state: StateConfig = Field(default_factory=StateConfig)
+    portal: PortalConfig = Field(default_factory=PortalConfig)
+    backends: list[BackendConfig] = Field(default_factory=_default_backends)
+    routes: list[RouteConfig] = Field(default_factory=_default_routes)
+
+    def backend(self, name: str) -> BackendConfig:
+        for backend in self.backends:
+            if backend.name == name:
+                return backend
+        raise KeyError(name)
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says which key and why."""
+
+
+def describe(error: ValidationError) -> str:
+    """A validation error as one line: ``key.path: problem; …``."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+        for problem in error.errors()
+    )
+
+
+def load_settings(
+    path: str | Path | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Read ``path`` (optional), apply ``GATEWAY_*`` overrides and validate."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"configuration file not found: {path}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+    environ = os.environ if environ is None else environ
+    # Overrides address the default back ends and routes too, so they must exist first.
+    data.setdefault("backends", [b.model_dump() for b in _default_backends()])
+    data.setdefault("routes", [r.model_dump() for r in _default_routes()])
+    for name, raw in sorted(environ.items()):
+        if name.startswith(ENV_PREFIX):
+            keys = name[len(ENV_PREFIX) :].lower().split("__")
+            _apply_override(data, keys, _parse_value(raw, name), name)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid configuration: {describe(exc)}") from exc
+
+
+def _parse_value(raw: str, env_name: str) -> Any:
+    # Scalars stay strings: the models convert "9000" or "true" to the type each key needs, and
+    # a hotline like 12345 stays text. Arrays and tables are read as TOML.
+    if raw.lstrip().startswith(("[", "{")):
+        try:
+            return tomllib.loads(f"value = {raw}")["value"]
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{env_name}: not a TOML array or table ({exc})") from exc
+    return raw
+
+
+def _apply_override(node: Any, keys: list[str], value: Any, env_name: str) -> None:
+    key, rest = keys[0], keys[1:]
+    if isinstance(node, list):
+        child = _list_item(node, key, env_name)
+        if not rest:
+            raise ConfigError(f"{env_name}: cannot replace a whole list item; name a key in it")
+        _apply_override(child, rest, value, env_name)
+        return
+    if not isinstance(node, dict):
+        raise ConfigError(f"{env_name}: {key!r} is inside a value that is not a table")
+    if not rest:
+        node[key] = value
+        return
+    child = node.get(key)
+    if child is None:
+        child = [] if key in {"backends", "routes"} else {}
+        node[key] = child
+    _apply_override(child, rest, value, env_name)
+
+
+def _list_item(items: list[Any], key: str, env_name: str) -> dict[str, Any]:
+    if key.isdigit():
+        index = int(key)
+        if index >= len(items):
+            raise ConfigError(f"{env_name}: there is no item {index} (the list has {len(items)})")
+        return items[index]
+    for item in items:
+        if isinstance(item, dict) and str(item.get("name", "")).lower() == key:
+            return item
+    item = {"name": key}
+    items.append(item)
+    return item

@@ -1,0 +1,57 @@
+"""Every extension point of the gateway, in one place.
+
+Each extension point is a Python entry-point group. A third-party package adds an
+implementation by declaring it in its own ``pyproject.toml``::
+
+    [project.entry-points."gateway.backends"]
+    mycorp = "mycorp_gateway:MyCorpBackend"
+
+and configuration then names it by that key (``type = "mycorp"``). Built-in implementations are
+listed here too, by import path, so they load lazily and a missing optional dependency only
+matters when its implementation is used.
+
+====================  ==================================================  ====================
+group                 what an implementation is                           documented in
+====================  ==================================================  ====================
+``gateway.backends``  a subclass of ``gateway.backends.base.Backend``      docs/backends.md
+``gateway.stages``    a subclass of ``gateway.understanding.base.Stage``  docs/understanding.md
+====================  ==================================================  ====================
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import import_module
+from importlib.metadata import entry_points
+from typing import Any
+
+BUILTINS: dict[str, dict[str, str]] = {
+    "gateway.backends": {
+        "faq": "gateway.backends.faq:FaqBackend",
+        "static": "gateway.backends.static:StaticBackend",
+    },
+    "gateway.stages": {
+        "sanitize": "gateway.understanding.sanitize:Sanitize",
+    },
+}
+
+
+class UnknownExtension(LookupError):
+    pass
+
+
+def names(group: str) -> list[str]:
+    """Every implementation available in ``group``: built-in and installed."""
+    return sorted({*BUILTINS.get(group, {}), *(ep.name for ep in entry_points(group=group))})
+
+
+@cache
+def load(group: str, name: str) -> Any:
+    """The implementation registered as ``name`` in ``group``."""
+    target = BUILTINS.get(group, {}).get(name)
+    if target is not None:
+        module, _, attribute = target.partition(":")
+        return getattr(import_module(module), attribute)
+    for entry_point in entry_points(group=group, name=name):
+        return entry_point.load()
+    raise UnknownExtension(f"no {group} named {name!r}; available: {', '.join(names(group))}")

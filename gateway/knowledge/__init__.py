@@ -1,0 +1,1 @@
+"""The built-in knowledge base: entry files and their retrieval index."""

@@ -1,0 +1,1 @@
+"""Safety and privacy: personal data masking."""

@@ -1,0 +1,1 @@
+"""State the gateway keeps: the durable store, and later shared caches and sessions."""

@@ -1,0 +1,63 @@
+"""Sanitize: refuse what is not text, drop invisible characters, cap the length."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from pydantic import BaseModel, ConfigDict
+
+from gateway.errors import GatewayError
+from gateway.understanding.base import Analysis, Stage
+
+# Categories that never belong in a question: controls, unassigned, private use, surrogates.
+_NON_TEXT = {"Cc", "Cn", "Co", "Cs"}
+_LINE_BREAKS = {"\n", "\r", "\t", "\v", "\f", "\x85", "\u2028", "\u2029"}
+
+
+class SanitizeOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    #: Longest question accepted, in characters, after invisible characters are removed.
+    max_chars: int = 1000
+    #: Share of non-text characters above which the input is refused as binary.
+    max_non_text_ratio: float = 0.1
+
+
+class Sanitize(Stage):
+    name = "sanitize"
+    Options = SanitizeOptions
+    options: SanitizeOptions
+
+    def apply(self, analysis: Analysis) -> None:
+        text = analysis.text
+        if _looks_binary(text, self.options.max_non_text_ratio):
+            raise GatewayError("binary_input")
+        cleaned = "".join(_clean(char) for char in text)
+        cleaned = re.sub(r"[ ]{2,}", " ", cleaned).strip()
+        if not cleaned:
+            raise GatewayError("empty_message")
+        if len(cleaned) > self.options.max_chars:
+            raise GatewayError("message_too_long", limit=self.options.max_chars)
+        analysis.update(self.name, cleaned, "removed control or invisible characters")
+
+
+def _looks_binary(text: str, max_ratio: float) -> bool:
+    if "\x00" in text:
+        return True
+    odd = sum(
+        1
+        for char in text
+        if char == "\ufffd"
+        or (char not in _LINE_BREAKS and unicodedata.category(char) in _NON_TEXT)
+    )
+    return odd > 0 and odd >= max(2, max_ratio * len(text))
+
+
+def _clean(char: str) -> str:
+    if char in _LINE_BREAKS:
+        return " "
+    category = unicodedata.category(char)
+    if category in _NON_TEXT or category == "Cf":
+        return ""
+    return char

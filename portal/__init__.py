@@ -1,0 +1,1 @@
+"""The residents' portal: a Gradio web page (and, later, an embeddable widget)."""

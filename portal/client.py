@@ -1,0 +1,109 @@
+"""The portal's only way to the gateway: its HTTP API, through httpx.
+
+Give it the gateway's URL, or any ``httpx.AsyncClient`` (an ASGI transport in tests). Errors
+come back as :class:`GatewayUnavailable` carrying the gateway's localized message, so the
+portal can show residents exactly what the gateway said.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+
+@dataclass
+class GatewayUnavailable(Exception):
+    """The gateway refused the request or could not be reached."""
+
+    code: str
+    message: str
+    status: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class GatewayClient:
+    def __init__(self, base_url: str = "", client: httpx.AsyncClient | None = None) -> None:
+        self.http = client or httpx.AsyncClient(base_url=base_url, timeout=DEFAULT_TIMEOUT)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def ask(
+        self, message: str, *, lang: str, session_id: str | None = None
+    ) -> dict[str, Any]:
+        return await self._json("POST", "/api/v1/chat", lang, _chat_body(message, lang, session_id))
+
+    async def stream(
+        self, message: str, *, lang: str, session_id: str | None = None
+    ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """``(event, data)`` pairs as the gateway sends them (``delta``, ``replace``,
+        ``citations``, ``done``, ``error``)."""
+        body = {**_chat_body(message, lang, session_id), "stream": True}
+        try:
+            async with self.http.stream(
+                "POST", "/api/v1/chat", json=body, headers=_headers(lang)
+            ) as response:
+                if response.status_code != 200:
+                    await response.aread()
+                    raise _error(response)
+                event = "message"
+                async for line in response.aiter_lines():
+                    if line.startswith("event:"):
+                        event = line[len("event:") :].strip()
+                    elif line.startswith("data:"):
+                        yield event, json.loads(line[len("data:") :])
+                        event = "message"
+        except httpx.HTTPError as exc:
+            raise GatewayUnavailable("unreachable", str(exc)) from exc
+
+    async def hot(self, lang: str) -> list[dict[str, Any]]:
+        return (await self._json("GET", f"/api/v1/hot?lang={lang}", lang))["questions"]
+
+    async def categories(self, lang: str) -> list[dict[str, Any]]:
+        return (await self._json("GET", f"/api/v1/categories?lang={lang}", lang))["categories"]
+
+    async def feedback(
+        self, message_id: str, helpful: bool, *, lang: str, comment: str | None = None
+    ) -> str:
+        body = {"message_id": message_id, "helpful": helpful, "comment": comment, "lang": lang}
+        return (await self._json("POST", "/api/v1/feedback", lang, body))["message"]
+
+    async def _json(
+        self, method: str, path: str, lang: str, body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        try:
+            response = await self.http.request(method, path, json=body, headers=_headers(lang))
+        except httpx.HTTPError as exc:
+            raise GatewayUnavailable("unreachable", str(exc)) from exc
+        if response.status_code != 200:
+            raise _error(response)
+        return response.json()
+
+
+def _chat_body(message: str, lang: str, session_id: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {"message": message, "lang": lang}
+    if session_id:
+        body["session_id"] = session_id
+    return body
+
+
+def _headers(lang: str) -> dict[str, str]:
+    return {"Accept-Language": lang}
+
+
+def _error(response: httpx.Response) -> GatewayUnavailable:
+    try:
+        error = response.json()["error"]
+        return GatewayUnavailable(error["code"], error["message"], response.status_code)
+    except (ValueError, KeyError, TypeError):
+        return GatewayUnavailable(
+            "http_error", f"HTTP {response.status_code}", response.status_code
+        )

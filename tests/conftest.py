@@ -1,0 +1,65 @@
+"""Shared fixtures: settings with a throw-away database, the gateway app, an HTTP client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from gateway.app import create_app
+from gateway.config import Settings, load_settings
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path):
+    """Settings from a TOML text, with the database in the test's own folder."""
+
+    def make(toml: str = "", **environ: str) -> Settings:
+        path = tmp_path / "gateway.toml"
+        path.write_text(toml, encoding="utf-8")
+        environ.setdefault("GATEWAY_STATE__DATABASE_URL", f"sqlite:///{tmp_path / 'state.db'}")
+        return load_settings(path, environ=environ)
+
+    return make
+
+
+@pytest.fixture
+def settings(make_settings) -> Settings:
+    return make_settings()
+
+
+async def started(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            yield client
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the gateway on the embedded defaults (the bundled sample knowledge base)."""
+    async for client in started(create_app(settings)):
+        yield client
+
+
+@pytest.fixture
+def serve_app(make_settings):
+    """Start a gateway app from TOML and yield a client (use as ``async with``)."""
+
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def serve(toml: str = "", **environ: str):
+        app = create_app(make_settings(toml, **environ))
+        async for client in started(app):
+            yield client
+
+    return serve
