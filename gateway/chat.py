@@ -123,6 +123,7 @@ class ChatService:
             session_id=request.session_id or uuid.uuid4().hex,
             locale=locale,
             original=original,
+            agent=request.agent,
         )
         return Prepared(query, notices)
 

@@ -26,6 +26,9 @@ class ChatRequest(Request):
         None, description="UI language (zh-CN, en …); Accept-Language decides when absent."
     )
     stream: bool = Field(False, description="Reply as Server-Sent Events.")
+    agent: Identifier | None = Field(
+        None, description="The assistant or service area the resident picked in the UI."
+    )
 
 
 class CitationOut(BaseModel):

@@ -25,3 +25,14 @@ def test_a_resident_asks_in_the_browser_and_sees_the_answer_and_its_source(porta
     assert link.first.get_attribute("href").startswith("https://zwfw.example.org/")
     assert "居住" in transcript.inner_text()
     page.close()
+
+
+def test_the_gateway_command_serves_the_api_alone(tmp_path):
+    from tests.processes import free_port, running, script
+
+    port = free_port()
+    env = {"GATEWAY_STATE__DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}"}
+    with running([script("gateway"), "--port", str(port)], port, env) as url:
+        reply = httpx.post(url + "/api/v1/chat", json={"message": "社保卡丢了怎么办"}).json()
+        assert reply["found"] and reply["backend"] == "faq"
+        assert httpx.get(url + "/").status_code == 404  # no portal here
