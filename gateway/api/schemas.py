@@ -29,6 +29,11 @@ class ChatRequest(Request):
     agent: Identifier | None = Field(
         None, description="The assistant or service area the resident picked in the UI."
     )
+    correct: bool = Field(
+        True,
+        description="False: send the question on exactly as typed, without spelling or pinyin "
+        "correction (the portal's 'ask what I typed').",
+    )
 
 
 class CitationOut(BaseModel):
@@ -54,6 +59,11 @@ class ChatResponse(BaseModel):
     suggestions: list[str] = Field(default_factory=list)
     notices: list[Notice] = Field(default_factory=list)
     backend: str = Field("", description="The back end that answered.")
+    did_you_mean: str | None = Field(
+        None,
+        description="The question as the gateway understood it, when that differs from what "
+        "the resident typed (corrected spelling, pinyin turned into characters).",
+    )
 
 
 class FeedbackRequest(Request):
