@@ -1,0 +1,330 @@
+"""Typo correction: homophones from pinyin input (社宝 → 社保), fuzzy pinyin from southern
+accents (身份增 → 身份证: zheng/zeng) and look-alike characters (户口薄 → 户口簿).
+
+Candidates: for each run of Chinese characters that is not a known word, the words of the
+lexicon (the government terms, the knowledge base's words, common words of jieba's dictionary)
+that sound the same (same or fuzzy pinyin) or differ by one look-alike character. Each is
+scored as a noisy channel: how much more probable the whole sentence becomes under the word
+frequencies (best segmentation, knowledge-base character pairs) minus the cost of the kind of
+slip. The best candidate is applied when it gains more than the threshold, and the search runs
+again until nothing clears it, so the result is a fixed point: correcting it again changes
+nothing. Numbers, Latin words and probable person names are never touched.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict
+
+from gateway.understanding.base import Analysis, Correction, Stage
+from gateway.understanding.lexicon import Lexicon, base_lexicon, data_lines, fuzzy, is_han
+
+#: Readings combined per window at most (characters with several readings multiply them).
+MAX_KEYS = 8
+
+
+class CorrectOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    #: Log-probability gain (nats) a correction must bring, after its cost, to be applied.
+    threshold: float = 3.0
+    #: Costs (nats) of each kind of slip: a same-sound character is the commonest pinyin slip.
+    homophone_cost: float = 1.0
+    fuzzy_cost: float = 3.0
+    lookalike_cost: float = 4.0
+    #: Common words of jieba's dictionary at least this frequent are correction targets too.
+    min_target_frequency: int = 500
+    #: Longest run of characters considered as one word.
+    max_window: int = 8
+    #: A run that is itself a word at least this frequent is never changed.
+    known_word_frequency: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    start: int
+    end: int
+    replacement: str
+    kind: str
+    gain: float
+
+
+class Targets:
+    """The words correction may produce, by fuzzy pinyin."""
+
+    def __init__(self, words: Iterable[str], lexicon: Lexicon) -> None:
+        self.by_sound: dict[str, list[str]] = {}
+        self.prefixes: set[str] = set()
+        self.words: set[str] = set()
+        for word in words:
+            syllables = lexicon.pinyin(word)
+            if syllables is None or not all(is_han(char) for char in word):
+                continue
+            self.words.add(word)
+            sounds = [fuzzy(syllable) for syllable in syllables]
+            self.by_sound.setdefault(" ".join(sounds), []).append(word)
+            for end in range(1, len(sounds) + 1):
+                self.prefixes.add(" ".join(sounds[:end]))
+
+
+@cache
+def _base_targets(min_frequency: int) -> Targets:
+    lexicon = base_lexicon()
+    common = (
+        word
+        for word, count in lexicon.frequency.items()
+        if count >= min_frequency and 2 <= len(word) <= 4
+    )
+    return Targets([*lexicon.domain, *common], lexicon)
+
+
+@cache
+def lookalikes() -> dict[str, frozenset[str]]:
+    table: dict[str, set[str]] = {}
+    for line in data_lines("lookalike.txt"):
+        group = set(line.split())
+        for char in group:
+            table.setdefault(char, set()).update(group - {char})
+    return {char: frozenset(others) for char, others in table.items()}
+
+
+@cache
+def surnames() -> frozenset[str]:
+    return frozenset(name for line in data_lines("surnames.txt") for name in line.split())
+
+
+def _name_pattern() -> re.Pattern[str]:
+    names = "|".join(sorted(surnames(), key=len, reverse=True))
+    before = "我叫|名叫|叫做|姓名|名字是|名字叫|本人|老人叫|孩子叫|户主|申请人|患者|家属"
+    after = "先生|女士|同志|老师|医生|阿姨|大爷|大妈|师傅|老人|本人"
+    return re.compile(
+        rf"(?:(?:{before})[:：是为]?\s*((?:{names})[\u4e00-\u9fff]{{1,2}}))"
+        rf"|((?:{names})[\u4e00-\u9fff]{{0,2}})(?={after})"
+    )
+
+
+_NAMES: re.Pattern[str] | None = None
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
+
+
+def protected_names(text: str) -> list[tuple[int, int]]:
+    """Spans of probable person names: a surname and a given name where a person is named."""
+    global _NAMES
+    if _NAMES is None:
+        _NAMES = _name_pattern()
+    spans = []
+    for match in _NAMES.finditer(text):
+        group = 1 if match.group(1) else 2
+        spans.append((match.start(group), match.end(group)))
+    return spans
+
+
+class Corrector:
+    def __init__(self, lexicon: Lexicon, options: CorrectOptions) -> None:
+        self.lexicon = lexicon
+        self.options = options
+        self.targets = [_base_targets(options.min_target_frequency)]
+        extra_words = [word for word in lexicon.extra if word not in self.targets[0].words]
+        if extra_words:
+            self.targets.append(Targets(extra_words, lexicon))
+        self.lookalikes = lookalikes()
+        # Look-alike swaps are looked for in windows up to this long even when no word sounds
+        # like the window (the swapped character sounds different).
+        self.longest_lookalike = 4
+        self._sound_cache: dict[str, tuple[str, ...]] = {}
+        self.costs = {
+            "homophone": options.homophone_cost,
+            "fuzzy pinyin": options.fuzzy_cost,
+            "look-alike": options.lookalike_cost,
+        }
+
+    # -- the language model ---------------------------------------------------------------
+
+    def _segment(self, text: str) -> tuple[list[float], list[float], list[int]]:
+        """Best log probabilities of every prefix and suffix, and the best path's word starts."""
+        lexicon = self.lexicon
+        extra, frequency, cohesion = lexicon.extra, lexicon.frequency, lexicon.cohesion
+        log_total = math.log(lexicon.total)
+        longest = lexicon.max_word_length
+        size = len(text)
+
+        def log_p(word: str) -> float | None:
+            count = extra.get(word) or frequency.get(word)
+            if count:
+                return math.log(count) - log_total
+            return -log_total if len(word) == 1 else None
+
+        forward = [0.0] + [-math.inf] * size
+        back = [0] * (size + 1)
+        for end in range(1, size + 1):
+            for start in range(max(0, end - longest), end):
+                score = log_p(text[start:end])
+                if score is None or forward[start] == -math.inf:
+                    continue
+                if start:
+                    score += cohesion(text[start - 1], text[start])
+                if forward[start] + score > forward[end]:
+                    forward[end] = forward[start] + score
+                    back[end] = start
+        backward = [-math.inf] * size + [0.0]
+        for start in range(size - 1, -1, -1):
+            for end in range(start + 1, min(size, start + longest) + 1):
+                score = log_p(text[start:end])
+                if score is None or backward[end] == -math.inf:
+                    continue
+                if end < size:
+                    score += cohesion(text[end - 1], text[end])
+                backward[start] = max(backward[start], score + backward[end])
+        starts = []
+        position = size
+        while position > 0:
+            position = back[position]
+            starts.append(position)
+        return forward, backward, starts[::-1]
+
+    # -- candidates -----------------------------------------------------------------------
+
+    def _sounds(self, char: str) -> tuple[str, ...]:
+        sounds = self._sound_cache.get(char)
+        if sounds is None:
+            readings = self.lexicon.readings.get(char, ())
+            sounds = tuple(dict.fromkeys(fuzzy(reading) for reading in readings))
+            self._sound_cache[char] = sounds
+        return sounds
+
+    def _kind(self, typed: str, intended: str) -> str | None:
+        readings = self.lexicon.readings
+        kinds = []
+        for a, b in zip(typed, intended, strict=True):
+            if a == b:
+                continue
+            if set(readings.get(a, ())) & set(readings.get(b, ())):
+                kinds.append("homophone")
+            elif set(self._sounds(a)) & set(self._sounds(b)):
+                kinds.append("fuzzy pinyin")
+            elif b in self.lookalikes.get(a, ()):
+                kinds.append("look-alike")
+            else:
+                return None
+        order = ("look-alike", "fuzzy pinyin", "homophone")
+        return next((kind for kind in order if kind in kinds), None)
+
+    def _candidates(self, text: str, start: int, stop: int) -> Iterator[tuple[int, str]]:
+        """Words that ``text[start:end]`` may have been meant as, with their ``end``."""
+        keys = [""]
+        for end in range(start + 1, stop + 1):
+            sounds = self._sounds(text[end - 1])
+            if not sounds:
+                return
+            extended = [f"{key} {sound}" if key else sound for key in keys for sound in sounds]
+            keys = [key for key in extended[:MAX_KEYS] if self._is_sound_prefix(key)]
+            if end - start < 2:
+                continue
+            window = text[start:end]
+            allowed = 1 if len(window) <= 3 else 2
+            for key in keys:
+                for targets in self.targets:
+                    for word in targets.by_sound.get(key, ()):
+                        if (
+                            word != window
+                            and sum(a != b for a, b in zip(word, window, strict=True)) <= allowed
+                        ):
+                            yield end, word
+            for index, char in enumerate(window):
+                for other in self.lookalikes.get(char, ()):
+                    word = window[:index] + other + window[index + 1 :]
+                    if any(word in targets.words for targets in self.targets):
+                        yield end, word
+            if not keys and end - start >= self.longest_lookalike:
+                return
+
+    def _is_sound_prefix(self, key: str) -> bool:
+        return any(key in targets.prefixes for targets in self.targets)
+
+    def best(self, text: str, locked: list[tuple[int, int]]) -> Candidate | None:
+        options = self.options
+        forward, backward, starts = self._segment(text)
+        total = forward[-1]
+        lexicon = self.lexicon
+        cohesion = lexicon.cohesion
+        # A slip breaks a word into pieces: only runs that hold a one-character piece of the
+        # best reading are looked at.
+        single = [False] * len(text)
+        for first, after in zip(starts, [*starts[1:], len(text)], strict=True):
+            if after - first == 1:
+                single[first] = True
+        best: Candidate | None = None
+        for run in _HAN_RUN.finditer(text):
+            for start in range(run.start(), run.end() - 1):
+                stop = min(run.end(), start + options.max_window)
+                if not any(single[start:stop]):
+                    continue
+                for end, replacement in self._candidates(text, start, stop):
+                    if not any(single[start:end]) or any(start < b and a < end for a, b in locked):
+                        continue
+                    window = text[start:end]
+                    if lexicon.freq(window) >= options.known_word_frequency:
+                        continue
+                    kind = self._kind(window, replacement)
+                    if kind is None:
+                        continue
+                    score = forward[start] + backward[end] + lexicon.log_probability(replacement)
+                    if start:
+                        score += cohesion(text[start - 1], replacement[0])
+                    if end < len(text):
+                        score += cohesion(replacement[-1], text[end])
+                    changed = sum(a != b for a, b in zip(window, replacement, strict=True))
+                    gain = score - total - changed * self.costs[kind]
+                    if gain >= options.threshold and (best is None or gain > best.gain):
+                        best = Candidate(start, end, replacement, kind, gain)
+        return best
+
+    def correct(self, text: str) -> tuple[str, list[Correction]]:
+        corrections = []
+        locked = protected_names(text)
+        for _ in range(len(text)):
+            candidate = self.best(text, locked)
+            if candidate is None:
+                break
+            original = text[candidate.start : candidate.end]
+            corrections.append(
+                Correction(
+                    stage="correct",
+                    original=original,
+                    replacement=candidate.replacement,
+                    start=candidate.start,
+                    end=candidate.end,
+                    reason=candidate.kind,
+                )
+            )
+            text = text[: candidate.start] + candidate.replacement + text[candidate.end :]
+        return text, corrections
+
+
+class Correct(Stage):
+    """Correct typing slips in Chinese questions (Simplified, after conversion)."""
+
+    name = "correct"
+    Options = CorrectOptions
+    options: CorrectOptions
+    corrective = True
+    uses_lexicon = True
+
+    def learn(self, lexicon: Lexicon) -> None:
+        self.corrector = Corrector(lexicon, self.options)
+
+    def apply(self, analysis: Analysis) -> None:
+        if analysis.language not in {"zh", "zh-Hant", "yue", "pinyin"}:
+            return
+        corrected, corrections = self.corrector.correct(analysis.text)
+        if corrections:
+            reasons = ", ".join(f"{c.original}→{c.replacement} ({c.reason})" for c in corrections)
+            analysis.update(self.name, corrected, reasons)
+            analysis.corrections += corrections
+        else:
+            analysis.update(self.name, corrected)
