@@ -36,7 +36,9 @@ class CorrectOptions(BaseModel):
     #: Costs (nats) of each kind of slip: a same-sound character is the commonest pinyin slip.
     homophone_cost: float = 1.0
     fuzzy_cost: float = 3.0
-    lookalike_cost: float = 4.0
+    lookalike_cost: float = 2.0
+    #: Added when the typed character has the intended sound only as a rare reading (前 jian).
+    rare_reading_cost: float = 1.5
     #: Common words of jieba's dictionary at least this frequent are correction targets too.
     min_target_frequency: int = 500
     #: Longest run of characters considered as one word.
@@ -94,6 +96,11 @@ def lookalikes() -> dict[str, frozenset[str]]:
 
 
 @cache
+def function_words() -> frozenset[str]:
+    return frozenset(word for line in data_lines("function_words.txt") for word in line.split())
+
+
+@cache
 def surnames() -> frozenset[str]:
     return frozenset(name for line in data_lines("surnames.txt") for name in line.split())
 
@@ -137,7 +144,7 @@ class Corrector:
         # like the window (the swapped character sounds different).
         self.longest_lookalike = 4
         self._sound_cache: dict[str, tuple[str, ...]] = {}
-        self.costs = {
+        self.costs: dict[str, float] = {
             "homophone": options.homophone_cost,
             "fuzzy pinyin": options.fuzzy_cost,
             "look-alike": options.lookalike_cost,
@@ -197,22 +204,32 @@ class Corrector:
             self._sound_cache[char] = sounds
         return sounds
 
-    def _kind(self, typed: str, intended: str) -> str | None:
+    def _kind(self, typed: str, intended: str) -> tuple[str, float] | None:
+        """The kind of slip that turns ``intended`` into ``typed``, and its cost."""
         readings = self.lexicon.readings
         kinds = []
+        cost = 0.0
         for a, b in zip(typed, intended, strict=True):
             if a == b:
                 continue
-            if set(readings.get(a, ())) & set(readings.get(b, ())):
+            typed_readings = readings.get(a, ())
+            shared = set(typed_readings) & set(readings.get(b, ()))
+            if shared:
                 kinds.append("homophone")
+                cost += self.costs["homophone"]
+                if typed_readings[0] not in shared:
+                    cost += self.options.rare_reading_cost
             elif set(self._sounds(a)) & set(self._sounds(b)):
                 kinds.append("fuzzy pinyin")
+                cost += self.costs["fuzzy pinyin"]
             elif b in self.lookalikes.get(a, ()):
                 kinds.append("look-alike")
+                cost += self.costs["look-alike"]
             else:
                 return None
         order = ("look-alike", "fuzzy pinyin", "homophone")
-        return next((kind for kind in order if kind in kinds), None)
+        kind = next((kind for kind in order if kind in kinds), None)
+        return (kind, cost) if kind else None
 
     def _candidates(self, text: str, start: int, stop: int) -> Iterator[tuple[int, str]]:
         """Words that ``text[start:end]`` may have been meant as, with their ``end``."""
@@ -252,37 +269,73 @@ class Corrector:
         total = forward[-1]
         lexicon = self.lexicon
         cohesion = lexicon.cohesion
-        # A slip breaks a word into pieces: only runs that hold a one-character piece of the
-        # best reading are looked at.
+        pieces = list(zip(starts, [*starts[1:], len(text)], strict=True))
+        names = self._probable_names(text, pieces)
+        # A slip breaks a word into pieces: a correction must mend a piece of one character
+        # (or give a domain term). A function word standing alone (吗, 给, 才) is changed only
+        # along with such a piece: folding it into the word before it (医保吗 → 医保码)
+        # would change what the question says.
         single = [False] * len(text)
-        for first, after in zip(starts, [*starts[1:], len(text)], strict=True):
+        function = [False] * len(text)
+        function_set = function_words()
+        for first, after in pieces:
             if after - first == 1:
-                single[first] = True
+                if text[first] in function_set:
+                    function[first] = True
+                else:
+                    single[first] = True
         best: Candidate | None = None
         for run in _HAN_RUN.finditer(text):
             for start in range(run.start(), run.end() - 1):
                 stop = min(run.end(), start + options.max_window)
-                if not any(single[start:stop]):
-                    continue
                 for end, replacement in self._candidates(text, start, stop):
-                    if not any(single[start:end]) or any(start < b and a < end for a, b in locked):
+                    if any(start < b and a < end for a, b in locked):
                         continue
                     window = text[start:end]
+                    mends = any(single[start:end])
+                    changes_function_word = any(
+                        function[i] and window[i - start] != replacement[i - start]
+                        for i in range(start, end)
+                    )
+                    domain = replacement in lexicon.domain
+                    if not mends and (changes_function_word or not domain):
+                        continue
+                    # A probable name is left alone unless it sounds like a service term.
+                    if not domain and any(start < b and a < end for a, b in names):
+                        continue
                     if lexicon.freq(window) >= options.known_word_frequency:
                         continue
-                    kind = self._kind(window, replacement)
-                    if kind is None:
+                    slip = self._kind(window, replacement)
+                    if slip is None:
                         continue
+                    kind, cost = slip
                     score = forward[start] + backward[end] + lexicon.log_probability(replacement)
                     if start:
                         score += cohesion(text[start - 1], replacement[0])
                     if end < len(text):
                         score += cohesion(replacement[-1], text[end])
-                    changed = sum(a != b for a, b in zip(window, replacement, strict=True))
-                    gain = score - total - changed * self.costs[kind]
+                    gain = score - total - cost
                     if gain >= options.threshold and (best is None or gain > best.gain):
                         best = Candidate(start, end, replacement, kind, gain)
         return best
+
+    def _probable_names(self, text: str, pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Probable person names in the best reading: a surname standing alone followed by one
+        or two characters standing alone (李/明/的 → 李明). jieba's ``nr`` tags are too noisy
+        to use (they include 养老)."""
+        spans = []
+        family, function = surnames(), function_words()
+        for index, (first, after) in enumerate(pieces):
+            if after - first == 1 and text[first] in family:
+                end = after
+                for following_first, following_after in pieces[index + 1 : index + 3]:
+                    single_piece = following_after - following_first == 1
+                    if not single_piece or text[following_first] in function:
+                        break
+                    end = following_after
+                if end > after:
+                    spans.append((first, end))
+        return spans
 
     def correct(self, text: str) -> tuple[str, list[Correction]]:
         corrections = []

@@ -151,10 +151,11 @@ SCRIPT_CANDIDATES: dict[str, dict[str, float]] = {
     "Arabic": {"ar": 8.0, "fa": 2.0, "ur": 2.0},
     "Devanagari": {"hi": 8.0, "mr": 2.0, "ne": 2.0},
 }
-#: Weight the UI language multiplies its own candidate by.
-LOCALE_PRIOR = 6.0
 
 #: Letters only Vietnamese writes among Latin-script languages.
+#: Weight the UI language's own candidate is multiplied by.
+LOCALE_PRIOR = 6.0
+
 _VIETNAMESE = re.compile("[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.I)
 _LATIN_WORD = re.compile(r"[^\W\d_]+")
 
@@ -200,33 +201,55 @@ def japanese_only(text: str) -> int:
 
 
 @cache
-def malay_markers() -> dict[str, str]:
-    """Words that tell Malay (ms) from Indonesian (id), which langdetect does not separate."""
-    return {word: language for word, language in data_rows("malay.tsv")}
+def markers() -> dict[str, tuple[str, ...]]:
+    """Words that tell Malay, Indonesian and Tagalog apart (gateway/data/markers.tsv)."""
+    return {word: tuple(languages.split()) for word, languages in data_rows("markers.tsv")}
+
+
+#: Languages langdetect mixes up, which marker words decide between.
+CONFUSED = frozenset({"id", "ms", "tl"})
 
 
 def detect(text: str, candidates: dict[str, float], locale: str) -> str:
-    """langdetect's choice among ``candidates`` (language → prior weight)."""
-    prior = dict(candidates)
+    """langdetect's choice among ``candidates`` (language → prior weight).
+
+    langdetect is sure of itself even on one word ("visa" is Latvian, "hospital" Portuguese), so
+    for text of one or two words it may only pick one of the languages residents commonly
+    write (weight ≥ 2) or the UI language; anything else falls back to the default: the UI
+    language when it is written in this script, else the script's most common language.
+    """
     preferred = locale_language(locale)
-    if preferred == "ms":
-        preferred = "id"  # langdetect writes Malay as Indonesian; malay.tsv separates them
-    if preferred in prior:
-        prior[preferred] *= LOCALE_PRIOR
-    default = max(prior, key=prior.__getitem__)
+    default = preferred if preferred in candidates else max(candidates, key=candidates.__getitem__)
+    common = {language for language, weight in candidates.items() if weight >= 2}
+    common.add(preferred)
     detector_factory.init_factory()
     detector = detector_factory._factory.create()
+    prior = dict(candidates)
+    if preferred in prior:
+        prior[preferred] *= LOCALE_PRIOR
     detector.set_prior_map(prior)
     detector.append(text)
     try:
-        return detector.detect()
+        language = detector.detect()
     except LangDetectException:  # no letters langdetect knows
         return default
+    if len(_LATIN_WORD.findall(text)) <= 2 and language not in common:
+        return default
+    return language
 
 
-def malay_or_indonesian(text: str, locale: str) -> str:
-    markers = malay_markers()
-    votes = Counter(markers.get(word) for word in _LATIN_WORD.findall(text.lower()))
+def confused(text: str, detected: str, locale: str) -> str:
+    """Indonesian, Malay or Tagalog, by their everyday words; ``detected`` when none tells."""
+    votes: Counter[str] = Counter()
+    table = markers()
+    for word in _LATIN_WORD.findall(text.lower()):
+        for language in table.get(word, ()):
+            votes[language] += 1
+    malay_family = votes["id"] + votes["ms"]
+    if votes["tl"] > malay_family:
+        return "tl"
+    if not malay_family and detected not in {"id", "ms"}:
+        return detected
     if votes["ms"] != votes["id"]:
         return "ms" if votes["ms"] > votes["id"] else "id"
     return "ms" if locale_language(locale) == "ms" else "id"
@@ -237,7 +260,7 @@ class IdentifyOptions(BaseModel):
 
     #: Mean log probability per syllable from which Latin text that parses as pinyin is read as
     #: Chinese typed in pinyin (English words that happen to parse score lower).
-    pinyin_min_score: float = -9.0
+    pinyin_min_score: float = -7.0
 
 
 class Identify(Stage):
@@ -304,6 +327,6 @@ class Identify(Stage):
                 analysis.notes["pinyin"] = conversion
                 return "pinyin"
         language = detect(text, SCRIPT_CANDIDATES["Latin"], locale)
-        if language == "id":
-            return malay_or_indonesian(text, locale)
+        if language in CONFUSED or locale_language(locale) in CONFUSED:
+            return confused(text, language, locale)
         return language

@@ -91,8 +91,6 @@ class Lexicon:
     total: float
     #: Curated and knowledge-base words: the words typo correction corrects towards.
     domain: frozenset[str]
-    #: Person names in jieba's dictionary (part of speech ``nr``).
-    names: frozenset[str]
     #: Toneless readings of each character, the most common first.
     readings: dict[str, tuple[str, ...]]
     #: Toneless pinyin of the words that have a reading of their own (银行 → yin hang).
@@ -157,7 +155,6 @@ class Lexicon:
             frequency=self.frequency,
             total=self.total,
             domain=self.domain | added,
-            names=self.names,
             readings=self.readings,
             phrase_readings=self.phrase_readings,
             max_word_length=max(self.max_word_length, *(len(t) for t in added)),
@@ -183,14 +180,13 @@ def character_readings() -> dict[str, tuple[str, ...]]:
 def base_lexicon() -> Lexicon:
     """jieba's dictionary plus the curated government terms, built once per process."""
     frequency: dict[str, int] = {}
-    names = set()
     with jieba_dictionary().open(encoding="utf-8") as lines:
         for line in lines:
-            word, count, tag = line.split(" ")
+            word, count, _ = line.split(" ")
             frequency[word] = int(count)
-            if tag.startswith("nr") and len(word) >= 2:
-                names.add(word)
     total = float(sum(frequency.values()))
+    for word, count in data_rows("words.tsv"):
+        frequency[word] = max(frequency.get(word, 0), int(count))
     weights = {row[0]: int(row[2]) for row in data_rows("terms.tsv")}
     for term in government_terms():
         frequency[term] = max(frequency.get(term, 0), TERM_FREQUENCY * weights[term])
@@ -202,7 +198,6 @@ def base_lexicon() -> Lexicon:
         frequency=frequency,
         total=total,
         domain=frozenset(government_terms()),
-        names=frozenset(names),
         readings=character_readings(),
         phrase_readings=phrase_readings,
     )

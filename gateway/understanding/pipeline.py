@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from pydantic import ValidationError
 
 from gateway import extensions
-from gateway.config import ConfigError, UnderstandingConfig, describe
+from gateway.config import ConfigError, Settings, UnderstandingConfig, describe
 from gateway.knowledge.entries import KnowledgeBase
 from gateway.understanding.base import Analysis, Stage
 
@@ -54,6 +54,17 @@ class Pipeline:
                 continue
             stage.apply(analysis)
         return analysis
+
+
+def pipeline_for(settings: Settings) -> Pipeline:
+    """The configured pipeline, taught the configured knowledge base (read here, at once): for
+    tools and benchmarks; the gateway teaches its pipeline the index's copy at startup."""
+    from gateway.knowledge import entries
+    from gateway.services import Services
+
+    pipeline = Pipeline.from_config(settings.understanding)
+    pipeline.learn(entries.load(Services(settings).knowledge_paths))
+    return pipeline
 
 
 def knowledge_texts(knowledge: KnowledgeBase) -> Iterable[str]:
