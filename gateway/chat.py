@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import anyio.to_thread
+
 import locales
 from gateway import backends as backend_registry
 from gateway.api.schemas import (
@@ -31,6 +33,8 @@ from gateway.safety import pii
 from gateway.services import Services
 from gateway.state.store import Feedback, SqlStore, Store
 from gateway.text import markdown_to_text
+from gateway.understanding import reply
+from gateway.understanding.base import Analysis
 from gateway.understanding.pipeline import Pipeline
 
 log = logging.getLogger("gateway.chat")
@@ -52,6 +56,15 @@ class Prepared:
 
     query: Query
     notices: list[Notice]
+    analysis: Analysis
+
+    @property
+    def did_you_mean(self) -> str | None:
+        return reply.did_you_mean(self.analysis, self.query.text)
+
+    def reply(self, text: str) -> str:
+        """``text`` in the resident's own script."""
+        return reply.in_resident_script(self.analysis, text)
 
 
 class ChatService:
@@ -88,7 +101,8 @@ class ChatService:
         )
 
     async def startup(self) -> None:
-        await self.services.index()
+        index = await self.services.index()
+        await anyio.to_thread.run_sync(self.pipeline.learn, index.knowledge)
         for backend in self.backends.values():
             await backend.startup()
 
@@ -105,7 +119,7 @@ class ChatService:
 
     def prepare(self, request: ChatRequest, locale: str) -> Prepared:
         """Understand and mask the question; raise ``GatewayError`` for unusable input."""
-        analysis = self.pipeline.run(request.message, locale)
+        analysis = self.pipeline.run(request.message, locale, correct=request.correct)
         masked = pii.mask(analysis.text)
         notices = []
         if masked.findings:
@@ -125,7 +139,7 @@ class ChatService:
             original=original,
             agent=request.agent,
         )
-        return Prepared(query, notices)
+        return Prepared(query, notices, analysis)
 
     async def answer(self, request: ChatRequest, locale: str) -> ChatResponse:
         prepared = self.prepare(request, locale)
@@ -171,7 +185,7 @@ class ChatService:
                     started = True
                     kind = "delta" if isinstance(event, Delta) else "replace"
                     assert isinstance(event, Delta | Replace)
-                    yield kind, {"text": event.text}
+                    yield kind, {"text": prepared.reply(event.text)}
             except BackendError as exc:
                 log.warning("back end %s failed while streaming: %s", backend.name, exc)
                 if started:
@@ -199,17 +213,23 @@ class ChatService:
         return ChatResponse(
             message_id=message_id,
             session_id=query.session_id,
-            answer=answer.text,
-            answer_text=markdown_to_text(answer.text),
+            answer=prepared.reply(answer.text),
+            answer_text=prepared.reply(markdown_to_text(answer.text)),
             language=answer.language,
             found=True,
             citations=[
-                CitationOut(title=c.title, url=c.url, snippet=c.snippet, score=c.score)
+                CitationOut(
+                    title=prepared.reply(c.title),
+                    url=c.url,
+                    snippet=prepared.reply(c.snippet),
+                    score=c.score,
+                )
                 for c in answer.citations
             ],
-            suggestions=answer.suggestions,
+            suggestions=[prepared.reply(s) for s in answer.suggestions],
             notices=prepared.notices,
             backend=backend.name,
+            did_you_mean=prepared.did_you_mean,
         )
 
     async def _not_answered(
@@ -231,9 +251,10 @@ class ChatService:
             answer_text=text,
             language=query.locale,
             found=False,
-            suggestions=answer.suggestions,
+            suggestions=[prepared.reply(s) for s in answer.suggestions],
             notices=prepared.notices,
             backend=backend.name,
+            did_you_mean=prepared.did_you_mean,
         )
 
     def _error_body(self, error: GatewayError, query: Query) -> dict[str, Any]:

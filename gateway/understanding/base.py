@@ -66,8 +66,11 @@ class Analysis:
     trace: list[Step] = field(default_factory=list)
     #: False: the resident asked for the question exactly as typed; correcting stages skip.
     correct: bool = True
-    #: What the correcting stages changed, in order.
+    #: What the stages corrected or translated, in order.
     corrections: list[Correction] = field(default_factory=list)
+    #: True when a correcting stage (pinyin, typo correction) changed the text: the resident
+    #: is then shown what the gateway understood (``did_you_mean``).
+    autocorrected: bool = False
     #: Anything a stage wants to tell later stages or operators.
     notes: dict[str, Any] = field(default_factory=dict)
 
@@ -89,6 +92,7 @@ class Analysis:
             "script": self.notes.get("script"),
             "corrected": self.text,
             "changed": self.changed,
+            "autocorrected": self.autocorrected,
             "corrections": [correction.to_dict() for correction in self.corrections],
             "trace": [
                 {

@@ -50,9 +50,14 @@ class Pipeline:
         """Understand ``text``; with ``correct=False`` the correcting stages are skipped."""
         analysis = Analysis(original=text, text=text, locale=locale, correct=correct)
         for stage in self.stages:
-            if stage.corrective and not correct:
-                continue
-            stage.apply(analysis)
+            if stage.corrective:
+                if not correct:
+                    continue
+                before = analysis.text
+                stage.apply(analysis)
+                analysis.autocorrected |= analysis.text != before
+            else:
+                stage.apply(analysis)
         return analysis
 
 
