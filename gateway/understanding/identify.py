@@ -152,11 +152,11 @@ SCRIPT_CANDIDATES: dict[str, dict[str, float]] = {
     "Devanagari": {"hi": 8.0, "mr": 2.0, "ne": 2.0},
 }
 
-#: Letters only Vietnamese writes among Latin-script languages.
+#: Letters only Vietnamese writes among Latin-script languages (not â ê ô: French has them).
 #: Weight the UI language's own candidate is multiplied by.
 LOCALE_PRIOR = 6.0
 
-_VIETNAMESE = re.compile("[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.I)
+_VIETNAMESE = re.compile("[ăđơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.I)
 _LATIN_WORD = re.compile(r"[^\W\d_]+")
 
 
@@ -202,7 +202,7 @@ def japanese_only(text: str) -> int:
 
 @cache
 def markers() -> dict[str, tuple[str, ...]]:
-    """Words that tell Malay, Indonesian and Tagalog apart (gateway/data/markers.tsv)."""
+    """Words distinctive of one Latin-script language (gateway/data/markers.tsv)."""
     return {word: tuple(languages.split()) for word, languages in data_rows("markers.tsv")}
 
 
@@ -210,49 +210,62 @@ def markers() -> dict[str, tuple[str, ...]]:
 CONFUSED = frozenset({"id", "ms", "tl"})
 
 
+def _common(candidates: dict[str, float], locale: str) -> set[str]:
+    """The languages residents commonly write in a script (weight ≥ 2), and the UI language."""
+    return {language for language, weight in candidates.items() if weight >= 2} | {
+        locale_language(locale)
+    }
+
+
 def detect(text: str, candidates: dict[str, float], locale: str) -> str:
     """langdetect's choice among ``candidates`` (language → prior weight).
 
     langdetect is sure of itself even on one word ("visa" is Latvian, "hospital" Portuguese), so
     for text of one or two words it may only pick one of the languages residents commonly
-    write (weight ≥ 2) or the UI language; anything else falls back to the default: the UI
-    language when it is written in this script, else the script's most common language.
+    write or the UI language; anything else falls back to the default: the UI language when it
+    is written in this script, else the script's most common language.
     """
     preferred = locale_language(locale)
     default = preferred if preferred in candidates else max(candidates, key=candidates.__getitem__)
-    common = {language for language, weight in candidates.items() if weight >= 2}
-    common.add(preferred)
-    detector_factory.init_factory()
-    detector = detector_factory._factory.create()
     prior = dict(candidates)
     if preferred in prior:
         prior[preferred] *= LOCALE_PRIOR
+    detector_factory.init_factory()
+    detector = detector_factory._factory.create()
     detector.set_prior_map(prior)
     detector.append(text)
     try:
         language = detector.detect()
     except LangDetectException:  # no letters langdetect knows
         return default
-    if len(_LATIN_WORD.findall(text)) <= 2 and language not in common:
+    if len(_LATIN_WORD.findall(text)) <= 2 and language not in _common(candidates, locale):
         return default
     return language
 
 
-def confused(text: str, detected: str, locale: str) -> str:
-    """Indonesian, Malay or Tagalog, by their everyday words; ``detected`` when none tells."""
-    votes: Counter[str] = Counter()
+def by_markers(text: str, detected: str, locale: str) -> str:
+    """The language the marker words of ``text`` point to; ``detected`` when they do not."""
     table = markers()
+    votes: Counter[str] = Counter()
+    malay: Counter[str] = Counter()  # Malay against Indonesian
     for word in _LATIN_WORD.findall(text.lower()):
-        for language in table.get(word, ()):
-            votes[language] += 1
-    malay_family = votes["id"] + votes["ms"]
-    if votes["tl"] > malay_family:
-        return "tl"
-    if not malay_family and detected not in {"id", "ms"}:
+        languages = table.get(word, ())
+        if languages and set(languages) <= {"id", "ms"}:
+            votes["id ms"] += 1
+            if len(languages) == 1:
+                malay[languages[0]] += 1
+        else:
+            votes.update(languages)
+    ranked = votes.most_common(2)
+    if not ranked or (len(ranked) == 2 and ranked[0][1] == ranked[1][1]):
         return detected
-    if votes["ms"] != votes["id"]:
-        return "ms" if votes["ms"] > votes["id"] else "id"
-    return "ms" if locale_language(locale) == "ms" else "id"
+    if ranked[0][0] != "id ms":
+        return ranked[0][0]
+    if malay["ms"] != malay["id"]:
+        return "ms" if malay["ms"] > malay["id"] else "id"
+    if locale_language(locale) == "ms":
+        return "ms"
+    return detected if detected in {"id", "ms"} else "id"
 
 
 class IdentifyOptions(BaseModel):
@@ -326,7 +339,8 @@ class Identify(Stage):
             if conversion.toned or (conversion.syllables >= 2 and (chinese_ui or not single_word)):
                 analysis.notes["pinyin"] = conversion
                 return "pinyin"
-        language = detect(text, SCRIPT_CANDIDATES["Latin"], locale)
-        if language in CONFUSED or locale_language(locale) in CONFUSED:
-            return confused(text, language, locale)
+        candidates = SCRIPT_CANDIDATES["Latin"]
+        language = detect(text, candidates, locale)
+        if language in CONFUSED or language not in _common(candidates, locale):
+            return by_markers(text, language, locale)
         return language
