@@ -108,8 +108,11 @@ def evaluate(pipeline: Pipeline, cases: list[Case]) -> tuple[dict, list[str]]:
             continue
         text_ok = analysis.text == expected
         names = [f"text exact: {case.category}"]
-        names += [f"{group} sentence-exact" for group, members in GROUPS.items()
-                  if case.category in members]
+        names += [
+            f"{group} sentence-exact"
+            for group, members in GROUPS.items()
+            if case.category in members
+        ]
         if case.category == "unchanged":
             names = ["false changes on correct queries"]
             text_ok = not text_ok  # counted: changed ones
@@ -117,7 +120,9 @@ def evaluate(pipeline: Pipeline, cases: list[Case]) -> tuple[dict, list[str]]:
             for column in (split, "all"):
                 rows[name][column].add(text_ok)
         if (case.category == "unchanged") == text_ok:
-            failures.append(f"[{case.category}] {case.text!r} → {analysis.text!r}, expected {expected!r}")
+            failures.append(
+                f"[{case.category}] {case.text!r} → {analysis.text!r}, expected {expected!r}"
+            )
     return rows, failures
 
 

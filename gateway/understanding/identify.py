@@ -315,6 +315,7 @@ class Identify(Stage):
         if japanese_only(text) or locale_language(locale) == "ja":
             return "ja"
         traditional, simplified = traditional_share(text)
+        analysis.notes["traditional"] = traditional
         is_traditional = traditional > simplified or (
             traditional == simplified and _traditional_locale(locale)
         )

@@ -100,10 +100,10 @@ def split(text: str) -> list[Piece] | None:
             pieces.append(Piece("", literal=token))
             continue
         plain = toneless(token.replace("u:", "v").replace("U:", "v"))
-        if plain[-1].isdigit():
+        if plain[-1:].isdigit():
             toned = True
             plain = plain[:-1]
-        if not plain.isascii() or not plain.isalpha():
+        if not plain or not plain.isascii() or not plain.isalpha():
             if any(char.isalpha() for char in token):
                 return None
             close()

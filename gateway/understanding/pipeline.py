@@ -9,7 +9,9 @@ from pydantic import ValidationError
 from gateway import extensions
 from gateway.config import ConfigError, Settings, UnderstandingConfig, describe
 from gateway.knowledge.entries import KnowledgeBase
-from gateway.understanding.base import Analysis, Stage
+from gateway.understanding.base import Analysis, Stage, Step
+
+ASKED_AS_TYPED = "skipped: the resident asked for the question as typed"
 
 
 class Pipeline:
@@ -50,14 +52,15 @@ class Pipeline:
         """Understand ``text``; with ``correct=False`` the correcting stages are skipped."""
         analysis = Analysis(original=text, text=text, locale=locale, correct=correct)
         for stage in self.stages:
+            before, steps = analysis.text, len(analysis.trace)
+            if stage.corrective and not correct:
+                analysis.trace.append(Step(stage.name, before, before, ASKED_AS_TYPED))
+                continue
+            stage.apply(analysis)
+            if len(analysis.trace) == steps:  # the stage had nothing to do: say so in the trace
+                analysis.trace.append(Step(stage.name, before, before))
             if stage.corrective:
-                if not correct:
-                    continue
-                before = analysis.text
-                stage.apply(analysis)
                 analysis.autocorrected |= analysis.text != before
-            else:
-                stage.apply(analysis)
         return analysis
 
 

@@ -18,6 +18,7 @@ from gateway.understanding.base import Analysis, Stage
 
 #: Languages written in Traditional script that the stage converts.
 TRADITIONAL = frozenset({"zh-Hant", "yue"})
+CHINESE = frozenset({"zh", "zh-Hant", "yue"})
 VARIANTS = ("hk", "tw", "t")
 
 
@@ -68,13 +69,19 @@ def to_resident_script(text: str, script: str | None) -> str:
 
 
 class Script(Stage):
-    """Traditional → Simplified, remembering the resident's script (``notes["script"]``)."""
+    """Traditional → Simplified, remembering the resident's script (``notes["script"]``).
+
+    A Simplified question with a stray Traditional character (or one typed in a mix) has those
+    characters converted too, so what is sent on is all Simplified and reads the same the next
+    time; only a question mostly in Traditional gets its answer back in Traditional."""
 
     name = "script"
 
     def apply(self, analysis: Analysis) -> None:
         script = analysis.notes.get("script")
-        if analysis.language not in TRADITIONAL or script not in VARIANTS:
-            return
-        converted = to_simplified(analysis.text, script)
-        analysis.update(self.name, converted, f"Traditional script ({script}) to Simplified")
+        if analysis.language in TRADITIONAL and script in VARIANTS:
+            converted = to_simplified(analysis.text, script)
+            analysis.update(self.name, converted, f"Traditional script ({script}) to Simplified")
+        elif analysis.language in CHINESE and analysis.notes.get("traditional"):
+            converted = to_simplified(analysis.text, "t")
+            analysis.update(self.name, converted, "Traditional characters to Simplified")
