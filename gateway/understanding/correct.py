@@ -22,7 +22,14 @@ from functools import cache
 from pydantic import BaseModel, ConfigDict
 
 from gateway.understanding.base import Analysis, Correction, Stage
-from gateway.understanding.lexicon import Lexicon, base_lexicon, data_lines, fuzzy, is_han
+from gateway.understanding.lexicon import (
+    COHESION,
+    Lexicon,
+    base_lexicon,
+    data_lines,
+    fuzzy,
+    is_han,
+)
 
 #: Readings combined per window at most (characters with several readings multiply them).
 MAX_KEYS = 8
@@ -40,7 +47,7 @@ class CorrectOptions(BaseModel):
     #: Added when the typed character has the intended sound only as a rare reading (前 jian).
     rare_reading_cost: float = 1.5
     #: Common words of jieba's dictionary at least this frequent are correction targets too.
-    min_target_frequency: int = 500
+    min_target_frequency: int = 100
     #: Longest run of characters considered as one word.
     max_window: int = 8
     #: A run that is itself a word at least this frequent is never changed.
@@ -60,6 +67,7 @@ class Targets:
     """The words correction may produce, by fuzzy pinyin."""
 
     def __init__(self, words: Iterable[str], lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
         self.by_sound: dict[str, list[str]] = {}
         self.prefixes: set[str] = set()
         self.words: set[str] = set()
@@ -72,6 +80,16 @@ class Targets:
             self.by_sound.setdefault(" ".join(sounds), []).append(word)
             for end in range(1, len(sounds) + 1):
                 self.prefixes.add(" ".join(sounds[:end]))
+
+    def plus(self, other: Targets) -> Targets:
+        """Both sets of targets in one (the shared base is copied, not changed)."""
+        merged = Targets((), self.lexicon)
+        merged.words = self.words | other.words
+        merged.prefixes = self.prefixes | other.prefixes
+        merged.by_sound = dict(self.by_sound)
+        for key, words in other.by_sound.items():
+            merged.by_sound[key] = [*merged.by_sound.get(key, ()), *words]
+        return merged
 
 
 @cache
@@ -135,10 +153,12 @@ class Corrector:
     def __init__(self, lexicon: Lexicon, options: CorrectOptions) -> None:
         self.lexicon = lexicon
         self.options = options
-        self.targets = [_base_targets(options.min_target_frequency)]
-        extra_words = [word for word in lexicon.extra if word not in self.targets[0].words]
-        if extra_words:
-            self.targets.append(Targets(extra_words, lexicon))
+        base = _base_targets(options.min_target_frequency)
+        self.targets = base.plus(
+            Targets((word for word in lexicon.extra if word not in base.words), lexicon)
+        )
+        # Where nothing looks broken, only a domain term may be what was meant: a smaller table.
+        self.domain_targets = Targets(lexicon.domain, lexicon)
         self.lookalikes = lookalikes()
         # Look-alike swaps are looked for in windows up to this long even when no word sounds
         # like the window (the swapped character sounds different).
@@ -155,38 +175,43 @@ class Corrector:
     def _segment(self, text: str) -> tuple[list[float], list[float], list[int]]:
         """Best log probabilities of every prefix and suffix, and the best path's word starts."""
         lexicon = self.lexicon
-        extra, frequency, cohesion = lexicon.extra, lexicon.frequency, lexicon.cohesion
-        log_total = math.log(lexicon.total)
+        extra, frequency, bigrams = lexicon.extra.get, lexicon.frequency.get, lexicon.bigrams.get
+        log, log_total = math.log, math.log(lexicon.total)
         longest = lexicon.max_word_length
         size = len(text)
-
-        def log_p(word: str) -> float | None:
-            count = extra.get(word) or frequency.get(word)
+        # Every word of the text, looked up once: edges[start] = [(end, log probability)].
+        edges: list[list[tuple[int, float]]] = []
+        for start in range(size):
+            found = []
+            for end in range(start + 1, min(size, start + longest) + 1):
+                count = extra(text[start:end]) or frequency(text[start:end])
+                if count:
+                    found.append((end, log(count) - log_total))
+                elif end == start + 1:
+                    found.append((end, -log_total))
+            edges.append(found)
+        # The knowledge base's bonus for the characters on either side of each boundary.
+        bonus = [0.0] * (size + 1)
+        for position in range(1, size):
+            count = bigrams(text[position - 1 : position + 1])
             if count:
-                return math.log(count) - log_total
-            return -log_total if len(word) == 1 else None
-
+                bonus[position] = COHESION * log(1 + count)
         forward = [0.0] + [-math.inf] * size
         back = [0] * (size + 1)
-        for end in range(1, size + 1):
-            for start in range(max(0, end - longest), end):
-                score = log_p(text[start:end])
-                if score is None or forward[start] == -math.inf:
-                    continue
-                if start:
-                    score += cohesion(text[start - 1], text[start])
-                if forward[start] + score > forward[end]:
-                    forward[end] = forward[start] + score
+        for start in range(size):
+            base = forward[start] + bonus[start]
+            for end, score in edges[start]:
+                if base + score > forward[end]:
+                    forward[end] = base + score
                     back[end] = start
         backward = [-math.inf] * size + [0.0]
         for start in range(size - 1, -1, -1):
-            for end in range(start + 1, min(size, start + longest) + 1):
-                score = log_p(text[start:end])
-                if score is None or backward[end] == -math.inf:
-                    continue
-                if end < size:
-                    score += cohesion(text[end - 1], text[end])
-                backward[start] = max(backward[start], score + backward[end])
+            best = -math.inf
+            for end, score in edges[start]:
+                total = score + backward[end] + bonus[end]
+                if total > best:
+                    best = total
+            backward[start] = best
         starts = []
         position = size
         while position > 0:
@@ -231,46 +256,47 @@ class Corrector:
         kind = next((kind for kind in order if kind in kinds), None)
         return (kind, cost) if kind else None
 
-    def _candidates(self, text: str, start: int, stop: int) -> Iterator[tuple[int, str]]:
-        """Words that ``text[start:end]`` may have been meant as, with their ``end``."""
+    def _candidates(
+        self, text: str, start: int, stop: int, suspicious: list[bool]
+    ) -> Iterator[tuple[int, str]]:
+        """Words that ``text[start:end]`` may have been meant as, with their ``end``: words that
+        sound alike, and words one look-alike character away (at a ``suspicious`` position)."""
+        targets = self.targets if any(suspicious[start:stop]) else self.domain_targets
+        by_sound, prefixes, words = targets.by_sound, targets.prefixes, targets.words
+        lookalikes = self.lookalikes
         keys = [""]
         for end in range(start + 1, stop + 1):
             sounds = self._sounds(text[end - 1])
             if not sounds:
                 return
-            extended = [f"{key} {sound}" if key else sound for key in keys for sound in sounds]
-            keys = [key for key in extended[:MAX_KEYS] if self._is_sound_prefix(key)]
-            if end - start < 2:
-                continue
-            window = text[start:end]
-            allowed = 1 if len(window) <= 3 else 2
-            for key in keys:
-                for targets in self.targets:
-                    for word in targets.by_sound.get(key, ()):
-                        if (
-                            word != window
-                            and sum(a != b for a, b in zip(word, window, strict=True)) <= allowed
-                        ):
+            keys = [f"{key} {sound}" if key else sound for key in keys for sound in sounds]
+            keys = [key for key in keys[:MAX_KEYS] if key in prefixes]
+            if end - start >= 2:
+                window = text[start:end]
+                for key in keys:
+                    for word in by_sound.get(key, ()):
+                        if word != window:
                             yield end, word
-            for index, char in enumerate(window):
-                for other in self.lookalikes.get(char, ()):
-                    word = window[:index] + other + window[index + 1 :]
-                    if any(word in targets.words for targets in self.targets):
-                        yield end, word
+                for index in range(start, end):
+                    if suspicious[index]:
+                        offset = index - start
+                        for other in lookalikes.get(text[index], ()):
+                            word = window[:offset] + other + window[offset + 1 :]
+                            if word in words:
+                                yield end, word
             if not keys and end - start >= self.longest_lookalike:
                 return
-
-    def _is_sound_prefix(self, key: str) -> bool:
-        return any(key in targets.prefixes for targets in self.targets)
 
     def best(self, text: str, locked: list[tuple[int, int]]) -> Candidate | None:
         options = self.options
         forward, backward, starts = self._segment(text)
         total = forward[-1]
+        size = len(text)
         lexicon = self.lexicon
         cohesion = lexicon.cohesion
         pieces = list(zip(starts, [*starts[1:], len(text)], strict=True))
         names = self._probable_names(text, pieces)
+        locked = list(locked)
         # A slip breaks a word into pieces: a correction must mend a piece of one character
         # (or give a domain term). A function word standing alone (吗, 给, 才) is changed only
         # along with such a piece: folding it into the word before it (医保吗 → 医保码)
@@ -282,16 +308,33 @@ class Corrector:
             if after - first == 1:
                 if text[first] in function_set:
                     function[first] = True
+                    # A particle ending the question (医保吗, 号吗) is as typed, always.
+                    if after == len(text) or not is_han(text[after]):
+                        locked.append((first, after))
                 else:
                     single[first] = True
+        suspicious = [a or b for a, b in zip(single, function, strict=True)]
         best: Candidate | None = None
         for run in _HAN_RUN.finditer(text):
             for start in range(run.start(), run.end() - 1):
                 stop = min(run.end(), start + options.max_window)
-                for end, replacement in self._candidates(text, start, stop):
+                for end, replacement in self._candidates(text, start, stop, suspicious):
+                    # The gain before the slip's cost first: it rules most candidates out.
+                    score = forward[start] + backward[end] + lexicon.log_probability(replacement)
+                    if start:
+                        score += cohesion(text[start - 1], replacement[0])
+                    if end < size:
+                        score += cohesion(replacement[-1], text[end])
+                    if score - total < options.threshold or (
+                        best is not None and score - total <= best.gain
+                    ):
+                        continue
                     if any(start < b and a < end for a, b in locked):
                         continue
                     window = text[start:end]
+                    changed = sum(a != b for a, b in zip(window, replacement, strict=True))
+                    if changed > (1 if len(window) <= 3 else 2):
+                        continue
                     mends = any(single[start:end])
                     changes_function_word = any(
                         function[i] and window[i - start] != replacement[i - start]
@@ -309,11 +352,6 @@ class Corrector:
                     if slip is None:
                         continue
                     kind, cost = slip
-                    score = forward[start] + backward[end] + lexicon.log_probability(replacement)
-                    if start:
-                        score += cohesion(text[start - 1], replacement[0])
-                    if end < len(text):
-                        score += cohesion(replacement[-1], text[end])
                     gain = score - total - cost
                     if gain >= options.threshold and (best is None or gain > best.gain):
                         best = Candidate(start, end, replacement, kind, gain)

@@ -160,12 +160,23 @@ _VIETNAMESE = re.compile("[ăđơưạảấầẩẫậắằẳẵặẹẻẽ
 _LATIN_WORD = re.compile(r"[^\W\d_]+")
 
 
+_NOT_LETTERS = re.compile(r"[\W\d_]+")
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U000323af]")
+
+
 def scripts(text: str) -> Counter[str]:
+    """How many letters of ``text`` each script has."""
+    letters = _NOT_LETTERS.sub("", text)
     counts: Counter[str] = Counter()
-    for char in text:
+    han = len(_HAN.findall(letters))
+    if han == len(letters):  # the usual question: Chinese characters alone, found at C speed
+        if han:
+            counts["Han"] = han
+        return counts
+    for char in letters:
         code = ord(char)
         index = bisect.bisect_right(_STARTS, code) - 1
-        if index >= 0 and code <= _RANGES[index][1] and char.isalpha():
+        if index >= 0 and code <= _RANGES[index][1]:
             counts[_RANGES[index][2]] += 1
     return counts
 
@@ -286,6 +297,9 @@ class Identify(Stage):
 
     def learn(self, lexicon: Lexicon) -> None:
         self.decoder = Decoder(lexicon)
+        # Loaded now rather than on the first question that needs them.
+        detector_factory.init_factory()
+        cantonese_map()
 
     def apply(self, analysis: Analysis) -> None:
         analysis.language = self.identify(analysis)

@@ -30,7 +30,7 @@ KEEP_PATHS = 2
 MAX_WORD_SYLLABLES = 8
 #: Words rarer than this in jieba's dictionary are left out of the pinyin index: they are
 #: mostly rare spellings that would beat a common word with the same sound.
-MIN_WORD_FREQUENCY = 3
+MIN_WORD_FREQUENCY = 10
 
 _TOKEN = re.compile(r"[a-zA-Z\u00c0-\u024f\u0300-\u036f:]+[1-5]?|\d+|\s+|'|’|-|[^\sa-zA-Z\d'’-]+")
 _VOWEL = re.compile("[aeiouv]")
@@ -128,65 +128,54 @@ class Conversion:
 
 
 class PinyinIndex:
-    """Words by toneless pinyin (``"she bao"``), the most probable first."""
+    """Words by toneless pinyin (``"she bao"``) with their log probabilities, the most probable
+    first."""
 
     def __init__(self, lexicon: Lexicon, words: Iterable[tuple[str, int]]) -> None:
-        self.lexicon = lexicon
         self.words: dict[str, list[tuple[float, str]]] = {}
         self.prefixes: set[str] = set()
         readings = lexicon.readings
+        log_total = math.log(lexicon.total)
         for word, count in words:
             if len(word) > MAX_WORD_SYLLABLES:
                 continue
             if len(word) == 1:
-                options = readings.get(word, ())
                 # A character's first reading is its usual one; the others are rarer.
-                for rank, reading in enumerate(options):
-                    self._add((reading,), word, math.log(count / (1 + 4 * rank)))
+                for rank, reading in enumerate(readings.get(word, ())):
+                    self._add((reading,), word, math.log(count / (1 + 4 * rank)) - log_total)
                 continue
             syllable_list = lexicon.pinyin(word)
             if syllable_list is not None:
-                self._add(syllable_list, word, math.log(count))
+                self._add(syllable_list, word, math.log(count) - log_total)
 
-    def _add(self, syllable_list: tuple[str, ...], word: str, log_count: float) -> None:
+    def _add(self, syllable_list: tuple[str, ...], word: str, log_probability: float) -> None:
         key = " ".join(syllable_list)
         entries = self.words.setdefault(key, [])
         for index, (_, known) in enumerate(entries):
             if known == word:
-                if log_count > entries[index][0]:
-                    entries[index] = (log_count, word)
+                if log_probability > entries[index][0]:
+                    entries[index] = (log_probability, word)
                     entries.sort(reverse=True)
                 return
-        entries.append((log_count, word))
+        entries.append((log_probability, word))
         entries.sort(reverse=True)
         del entries[KEEP_PER_SYLLABLE if len(syllable_list) == 1 else KEEP_PER_KEY :]
         for end in range(1, len(syllable_list)):
             self.prefixes.add(" ".join(syllable_list[:end]))
 
-    def lookup(self, key: str) -> list[tuple[float, str]]:
-        return self.words.get(key, [])
-
-    def is_prefix(self, key: str) -> bool:
-        return key in self.prefixes
-
-
-class LayeredIndex:
-    """The shared index of jieba's words with a small one of the knowledge base's on top."""
-
-    def __init__(self, layers: list[PinyinIndex], log_total: float) -> None:
-        self.layers = layers
-        self.log_total = log_total
-
-    def lookup(self, key: str) -> list[tuple[float, str]]:
-        found: dict[str, float] = {}
-        for layer in self.layers:
-            for log_count, word in layer.lookup(key):
-                found[word] = max(found.get(word, -math.inf), log_count)
-        ranked = sorted(((log_count, word) for word, log_count in found.items()), reverse=True)
-        return [(log_count - self.log_total, word) for log_count, word in ranked]
-
-    def is_prefix(self, key: str) -> bool:
-        return any(layer.is_prefix(key) for layer in self.layers)
+    def plus(self, other: PinyinIndex) -> PinyinIndex:
+        """Both indexes in one; the shared base is copied, not changed."""
+        merged = object.__new__(PinyinIndex)
+        merged.words = dict(self.words)
+        for key, entries in other.words.items():
+            known = dict((word, score) for score, word in merged.words.get(key, ()))
+            for score, word in entries:
+                known[word] = max(score, known.get(word, -math.inf))
+            merged.words[key] = sorted(
+                ((score, word) for word, score in known.items()), reverse=True
+            )
+        merged.prefixes = self.prefixes | other.prefixes
+        return merged
 
 
 @cache
@@ -195,11 +184,11 @@ def _base_index() -> PinyinIndex:
     return PinyinIndex(lexicon, lexicon.words(MIN_WORD_FREQUENCY))
 
 
-def index_for(lexicon: Lexicon) -> LayeredIndex:
-    layers = [_base_index()]
-    if lexicon.extra:
-        layers.append(PinyinIndex(lexicon, lexicon.extra.items()))
-    return LayeredIndex(layers, math.log(lexicon.total))
+def index_for(lexicon: Lexicon) -> PinyinIndex:
+    """The shared index of jieba's words, plus the knowledge base's words when it has any."""
+    if not lexicon.extra:
+        return _base_index()
+    return _base_index().plus(PinyinIndex(lexicon, lexicon.extra.items()))
 
 
 class Decoder:
@@ -231,6 +220,7 @@ class Decoder:
         size = len(letters)
         edges = self.syllable_edges(piece)
         cohesion = self.lexicon.cohesion
+        lookup, prefixes = self.index.words.get, self.index.prefixes
         # best[position]: up to two (score, text, syllables) ending there.
         best: list[list[tuple[float, str, int]]] = [[] for _ in range(size + 1)]
         best[0] = [(0.0, "", 0)]
@@ -243,7 +233,7 @@ class Decoder:
                 position, key, count = stack.pop()
                 for syllable, end in edges[position] if position < size else ():
                     chain = f"{key} {syllable}" if key else syllable
-                    words = self.index.lookup(chain)
+                    words = lookup(chain, ())
                     for log_probability, word in words:
                         for score, text, syllable_count in best[start]:
                             bonus = cohesion(text[-1], word[0]) if text else 0.0
@@ -255,7 +245,7 @@ class Decoder:
                                     syllable_count + count + 1,
                                 ),
                             )
-                    if count + 1 < MAX_WORD_SYLLABLES and self.index.is_prefix(chain):
+                    if count + 1 < MAX_WORD_SYLLABLES and chain in prefixes:
                         stack.append((end, chain, count + 1))
         if not best[size]:
             return None
