@@ -293,7 +293,8 @@ class Corrector:
         total = forward[-1]
         size = len(text)
         lexicon = self.lexicon
-        cohesion = lexicon.cohesion
+        extra, frequency, bigrams = lexicon.extra.get, lexicon.frequency.get, lexicon.bigrams.get
+        log, log_total = math.log, math.log(lexicon.total)
         pieces = list(zip(starts, [*starts[1:], len(text)], strict=True))
         names = self._probable_names(text, pieces)
         locked = list(locked)
@@ -320,11 +321,16 @@ class Corrector:
                 stop = min(run.end(), start + options.max_window)
                 for end, replacement in self._candidates(text, start, stop, suspicious):
                     # The gain before the slip's cost first: it rules most candidates out.
-                    score = forward[start] + backward[end] + lexicon.log_probability(replacement)
+                    count = extra(replacement) or frequency(replacement) or 1
+                    score = forward[start] + backward[end] + log(count) - log_total
                     if start:
-                        score += cohesion(text[start - 1], replacement[0])
+                        pair = bigrams(text[start - 1] + replacement[0])
+                        if pair:
+                            score += COHESION * log(1 + pair)
                     if end < size:
-                        score += cohesion(replacement[-1], text[end])
+                        pair = bigrams(replacement[-1] + text[end])
+                        if pair:
+                            score += COHESION * log(1 + pair)
                     if score - total < options.threshold or (
                         best is not None and score - total <= best.gain
                     ):
