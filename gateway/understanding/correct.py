@@ -33,6 +33,10 @@ from gateway.understanding.lexicon import (
 
 #: Readings combined per window at most (characters with several readings multiply them).
 MAX_KEYS = 8
+#: How far below the threshold a candidate's quick score may be and still be scored exactly.
+RESCORE_MARGIN = 5.0
+#: Particles that end a question as typed: never corrected there (医保吗 stays, 号吗 stays).
+SENTENCE_PARTICLES = frozenset("的了吗呢吧啊呀哦嘛么")
 
 
 class CorrectOptions(BaseModel):
@@ -172,14 +176,14 @@ class Corrector:
 
     # -- the language model ---------------------------------------------------------------
 
-    def _segment(self, text: str) -> tuple[list[float], list[float], list[int]]:
-        """Best log probabilities of every prefix and suffix, and the best path's word starts."""
+    def _lattice(self, text: str) -> tuple[list[list[tuple[int, float]]], list[float]]:
+        """Every word of ``text``, looked up once (``edges[start] = [(end, log probability)]``),
+        and the knowledge base's bonus for the characters on either side of each boundary."""
         lexicon = self.lexicon
         extra, frequency, bigrams = lexicon.extra.get, lexicon.frequency.get, lexicon.bigrams.get
         log, log_total = math.log, math.log(lexicon.total)
         longest = lexicon.max_word_length
         size = len(text)
-        # Every word of the text, looked up once: edges[start] = [(end, log probability)].
         edges: list[list[tuple[int, float]]] = []
         for start in range(size):
             found = []
@@ -190,12 +194,28 @@ class Corrector:
                 elif end == start + 1:
                     found.append((end, -log_total))
             edges.append(found)
-        # The knowledge base's bonus for the characters on either side of each boundary.
         bonus = [0.0] * (size + 1)
         for position in range(1, size):
             count = bigrams(text[position - 1 : position + 1])
             if count:
                 bonus[position] = COHESION * log(1 + count)
+        return edges, bonus
+
+    def _score(self, text: str) -> float:
+        """Log probability of the best segmentation of ``text``."""
+        edges, bonus = self._lattice(text)
+        forward = [0.0] + [-math.inf] * len(text)
+        for start, words in enumerate(edges):
+            base = forward[start] + bonus[start]
+            for end, score in words:
+                if base + score > forward[end]:
+                    forward[end] = base + score
+        return forward[-1]
+
+    def _segment(self, text: str) -> tuple[list[float], list[float], list[int]]:
+        """Best log probabilities of every prefix and suffix, and the best path's word starts."""
+        edges, bonus = self._lattice(text)
+        size = len(text)
         forward = [0.0] + [-math.inf] * size
         back = [0] * (size + 1)
         for start in range(size):
@@ -309,8 +329,8 @@ class Corrector:
             if after - first == 1:
                 if text[first] in function_set:
                     function[first] = True
-                    # A particle ending the question (医保吗, 号吗) is as typed, always.
-                    if after == len(text) or not is_han(text[after]):
+                    ends_question = after == len(text) or not is_han(text[after])
+                    if ends_question and text[first] in SENTENCE_PARTICLES:
                         locked.append((first, after))
                 else:
                     single[first] = True
@@ -331,9 +351,10 @@ class Corrector:
                         pair = bigrams(replacement[-1] + text[end])
                         if pair:
                             score += COHESION * log(1 + pair)
-                    if score - total < options.threshold or (
-                        best is not None and score - total <= best.gain
-                    ):
+                    # That score keeps the window as one word; the whole sentence may read
+                    # better cut otherwise (什么时候发 + 方 → 什么时候 + 发放), so a candidate
+                    # near the threshold is scored exactly.
+                    if score - total < options.threshold - RESCORE_MARGIN:
                         continue
                     if any(start < b and a < end for a, b in locked):
                         continue
@@ -358,6 +379,8 @@ class Corrector:
                     if slip is None:
                         continue
                     kind, cost = slip
+                    if score - total < options.threshold + cost:
+                        score = max(score, self._score(text[:start] + replacement + text[end:]))
                     gain = score - total - cost
                     if gain >= options.threshold and (best is None or gain > best.gain):
                         best = Candidate(start, end, replacement, kind, gain)

@@ -25,6 +25,8 @@ from gateway.knowledge.tokenize import data_lines, government_terms, tokens
 #: Frequency a curated term counts as per point of its weight (1-5) in terms.tsv, so a
 #: common term outweighs the chance spellings jieba's dictionary also knows.
 TERM_FREQUENCY = 400
+#: Frequency of a question frame (gateway/data/phrases.txt: 怎么办, 在哪里领).
+PHRASE_FREQUENCY = 2000
 #: Frequency of a word of the knowledge base's questions that is not a curated term.
 KNOWLEDGE_FREQUENCY = 300
 #: Weight of the knowledge base's character pairs against single-word frequencies.
@@ -187,6 +189,9 @@ def base_lexicon() -> Lexicon:
     total = float(sum(frequency.values()))
     for word, count in data_rows("words.tsv"):
         frequency[word] = max(frequency.get(word, 0), int(count))
+    for line in data_lines("phrases.txt"):
+        for phrase in line.split():
+            frequency[phrase] = max(frequency.get(phrase, 0), PHRASE_FREQUENCY)
     weights = {row[0]: int(row[2]) for row in data_rows("terms.tsv")}
     for term in government_terms():
         frequency[term] = max(frequency.get(term, 0), TERM_FREQUENCY * weights[term])
