@@ -33,6 +33,8 @@ from gateway.understanding.lexicon import (
 
 #: Readings combined per window at most (characters with several readings multiply them).
 MAX_KEYS = 8
+#: Stretches of text whose words are remembered (a few megabytes at most).
+WORDS_CACHE = 50_000
 #: How far below the threshold a candidate's quick score may be and still be scored exactly.
 RESCORE_MARGIN = 5.0
 #: Particles that end a question as typed: never corrected there (医保吗 stays, 号吗 stays).
@@ -168,6 +170,8 @@ class Corrector:
         # like the window (the swapped character sounds different).
         self.longest_lookalike = 4
         self._sound_cache: dict[str, tuple[str, ...]] = {}
+        self._words_at: dict[str, list[tuple[int, float]]] = {}
+        self._candidates_at: dict[tuple[str, bytes], list[tuple[int, str]]] = {}
         self.costs: dict[str, float] = {
             "homophone": options.homophone_cost,
             "fuzzy pinyin": options.fuzzy_cost,
@@ -185,15 +189,24 @@ class Corrector:
         longest = lexicon.max_word_length
         size = len(text)
         edges: list[list[tuple[int, float]]] = []
+        cache = self._words_at
+        if len(cache) > WORDS_CACHE:
+            cache.clear()
         for start in range(size):
-            found = []
-            for end in range(start + 1, min(size, start + longest) + 1):
-                count = extra(text[start:end]) or frequency(text[start:end])
-                if count:
-                    found.append((end, log(count) - log_total))
-                elif end == start + 1:
-                    found.append((end, -log_total))
-            edges.append(found)
+            # The words starting here depend only on the next ``longest`` characters: the same
+            # in every pass over a question, and in every question that shares them.
+            ahead = text[start : start + longest]
+            found = cache.get(ahead)
+            if found is None:
+                found = []
+                for length in range(1, len(ahead) + 1):
+                    count = extra(ahead[:length]) or frequency(ahead[:length])
+                    if count:
+                        found.append((length, log(count) - log_total))
+                    elif length == 1:
+                        found.append((length, -log_total))
+                cache[ahead] = found
+            edges.append([(start + length, score) for length, score in found])
         bonus = [0.0] * (size + 1)
         for position in range(1, size):
             count = bigrams(text[position - 1 : position + 1])
@@ -307,6 +320,25 @@ class Corrector:
             if not keys and end - start >= self.longest_lookalike:
                 return
 
+    def _candidates_from(
+        self, text: str, start: int, stop: int, suspicious: list[bool]
+    ) -> list[tuple[int, str]]:
+        """``_candidates`` as (length, word), remembered: they depend on nothing but the
+        characters and which of them look broken, the same in every pass over a question."""
+        key = (text[start:stop], bytes(suspicious[start:stop]))
+        found = self._candidates_at.get(key)
+        if found is None:
+            if len(self._candidates_at) > WORDS_CACHE:
+                self._candidates_at.clear()
+            found = list(
+                dict.fromkeys(
+                    (end - start, word)
+                    for end, word in self._candidates(text, start, stop, suspicious)
+                )
+            )
+            self._candidates_at[key] = found
+        return found
+
     def best(self, text: str, locked: list[tuple[int, int]]) -> Candidate | None:
         options = self.options
         forward, backward, starts = self._segment(text)
@@ -339,7 +371,8 @@ class Corrector:
         for run in _HAN_RUN.finditer(text):
             for start in range(run.start(), run.end() - 1):
                 stop = min(run.end(), start + options.max_window)
-                for end, replacement in self._candidates(text, start, stop, suspicious):
+                for length, replacement in self._candidates_from(text, start, stop, suspicious):
+                    end = start + length
                     # The gain before the slip's cost first: it rules most candidates out.
                     count = extra(replacement) or frequency(replacement) or 1
                     score = forward[start] + backward[end] + log(count) - log_total
@@ -437,6 +470,11 @@ class Correct(Stage):
 
     def learn(self, lexicon: Lexicon) -> None:
         self.corrector = Corrector(lexicon, self.options)
+
+    def forget(self) -> None:
+        """Drop remembered lookups (benchmarks measure questions as if seen for the first time)."""
+        self.corrector._words_at.clear()
+        self.corrector._candidates_at.clear()
 
     def apply(self, analysis: Analysis) -> None:
         if analysis.language not in {"zh", "zh-Hant", "yue", "pinyin"}:
