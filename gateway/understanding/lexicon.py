@@ -1,8 +1,9 @@
 """The words the understanding stages know: jieba's frequency dictionary, the curated government
 terms (gateway/data/terms.tsv) and the knowledge base's own words, with their pinyin.
 
-Built once per process (``base_lexicon()``, about a second) and shared by the stages; a
-pipeline adds its knowledge base's words on top (``Lexicon.with_terms``) without copying it.
+Built once per process (``base_lexicon()``, about half a second) and shared by the stages; a
+pipeline adds its knowledge base's words on top (``Lexicon.with_knowledge``) without copying
+the shared part.
 Pinyin is toneless and written with ``v`` for ü (``lv``, ``nve``), as pypinyin's NORMAL style.
 """
 
@@ -103,20 +104,9 @@ class Lexicon:
     #: How often each pair of characters follows each other in the knowledge base's text: what
     #: residents of this service ask about (怎么交, 在哪办) beyond single-word frequencies.
     bigrams: dict[str, int] = field(default_factory=dict)
-    _log_total: float = 0.0
-
-    def __post_init__(self) -> None:
-        self._log_total = math.log(self.total)
 
     def freq(self, word: str) -> int:
         return self.extra.get(word) or self.frequency.get(word, 0)
-
-    def __contains__(self, word: str) -> bool:
-        return word in self.extra or word in self.frequency
-
-    def log_probability(self, word: str) -> float:
-        """log P(word); for a word the lexicon does not know, that of a once-seen word."""
-        return math.log(self.freq(word) or 1) - self._log_total
 
     def pinyin(self, word: str) -> tuple[str, ...] | None:
         """The word's toneless pinyin, one syllable per character; None if a character has none."""

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from gateway.cli import main
+from gateway.config import UnderstandingConfig
 
 pytestmark = pytest.mark.anyio
 
@@ -39,15 +40,7 @@ async def test_analyze_returns_the_analysis(client):
             "alternative": None,
         }
     ]
-    assert [step["stage"] for step in body["trace"]] == [
-        "sanitize",
-        "normalize",
-        "identify",
-        "script",
-        "cantonese",
-        "pinyin",
-        "correct",
-    ]
+    assert [step["stage"] for step in body["trace"]] == UnderstandingConfig().stages
     assert [step["changed"] for step in body["trace"]] == [False, True, False] + [False] * 3 + [
         True
     ]
