@@ -36,7 +36,7 @@ MAX_KEYS = 8
 #: Stretches of text whose words are remembered (a few megabytes at most).
 WORDS_CACHE = 50_000
 #: How far below the threshold a candidate's quick score may be and still be scored exactly.
-RESCORE_MARGIN = 5.0
+RESCORE_MARGIN = 3.0
 #: Particles that end a question as typed: never corrected there (医保吗 stays, 号吗 stays).
 SENTENCE_PARTICLES = frozenset("的了吗呢吧啊呀哦嘛么")
 
@@ -339,7 +339,8 @@ class Corrector:
             self._candidates_at[key] = found
         return found
 
-    def best(self, text: str, locked: list[tuple[int, int]]) -> Candidate | None:
+    def candidates(self, text: str, locked: list[tuple[int, int]]) -> list[Candidate]:
+        """Every correction that clears the threshold (at most one per window)."""
         options = self.options
         forward, backward, starts = self._segment(text)
         total = forward[-1]
@@ -367,7 +368,7 @@ class Corrector:
                 else:
                     single[first] = True
         suspicious = [a or b for a, b in zip(single, function, strict=True)]
-        best: Candidate | None = None
+        accepted: dict[tuple[int, int], Candidate] = {}
         for run in _HAN_RUN.finditer(text):
             for start in range(run.start(), run.end() - 1):
                 stop = min(run.end(), start + options.max_window)
@@ -415,9 +416,10 @@ class Corrector:
                     if score - total < options.threshold + cost:
                         score = max(score, self._score(text[:start] + replacement + text[end:]))
                     gain = score - total - cost
-                    if gain >= options.threshold and (best is None or gain > best.gain):
-                        best = Candidate(start, end, replacement, kind, gain)
-        return best
+                    known = accepted.get((start, end))
+                    if gain >= options.threshold and (known is None or gain > known.gain):
+                        accepted[start, end] = Candidate(start, end, replacement, kind, gain)
+        return list(accepted.values())
 
     def _probable_names(self, text: str, pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
         """Probable person names in the best reading: a surname standing alone followed by one
@@ -438,24 +440,34 @@ class Corrector:
         return spans
 
     def correct(self, text: str) -> tuple[str, list[Correction]]:
+        """``text`` corrected until no correction clears the threshold, and the corrections.
+
+        Each pass applies the best corrections that lie apart (a character at least between
+        them), best first; corrections keep the length, so spans stay valid."""
         corrections = []
         locked = protected_names(text)
         for _ in range(len(text)):
-            candidate = self.best(text, locked)
-            if candidate is None:
+            found = sorted(self.candidates(text, locked), key=lambda c: -c.gain)
+            if not found:
                 break
-            original = text[candidate.start : candidate.end]
-            corrections.append(
-                Correction(
-                    stage="correct",
-                    original=original,
-                    replacement=candidate.replacement,
-                    start=candidate.start,
-                    end=candidate.end,
-                    reason=candidate.kind,
+            chosen: list[Candidate] = []
+            for candidate in found:
+                if all(
+                    candidate.end < other.start or other.end < candidate.start for other in chosen
+                ):
+                    chosen.append(candidate)
+            for candidate in chosen:
+                corrections.append(
+                    Correction(
+                        stage="correct",
+                        original=text[candidate.start : candidate.end],
+                        replacement=candidate.replacement,
+                        start=candidate.start,
+                        end=candidate.end,
+                        reason=candidate.kind,
+                    )
                 )
-            )
-            text = text[: candidate.start] + candidate.replacement + text[candidate.end :]
+                text = text[: candidate.start] + candidate.replacement + text[candidate.end :]
         return text, corrections
 
 
