@@ -6,9 +6,9 @@ lexicon (the government terms, the knowledge base's words, common words of jieba
 that sound the same (same or fuzzy pinyin) or differ by one look-alike character. Each is
 scored as a noisy channel: how much more probable the whole sentence becomes under the word
 frequencies (best segmentation, knowledge-base character pairs) minus the cost of the kind of
-slip. The best candidate is applied when it gains more than the threshold, and the search runs
-again until nothing clears it, so the result is a fixed point: correcting it again changes
-nothing. Numbers, Latin words and probable person names are never touched.
+slip. The best candidates (that lie apart) are applied when they gain more than the threshold,
+and the search runs again until nothing clears it, so the result is a fixed point: correcting it
+again changes nothing. Numbers, Latin words and probable person names are never touched.
 """
 
 from __future__ import annotations
@@ -129,6 +129,7 @@ def surnames() -> frozenset[str]:
     return frozenset(name for line in data_lines("surnames.txt") for name in line.split())
 
 
+@cache
 def _name_pattern() -> re.Pattern[str]:
     names = "|".join(sorted(surnames(), key=len, reverse=True))
     before = "我叫|名叫|叫做|姓名|名字是|名字叫|本人|老人叫|孩子叫|户主|申请人|患者|家属"
@@ -139,17 +140,13 @@ def _name_pattern() -> re.Pattern[str]:
     )
 
 
-_NAMES: re.Pattern[str] | None = None
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
 
 
 def protected_names(text: str) -> list[tuple[int, int]]:
     """Spans of probable person names: a surname and a given name where a person is named."""
-    global _NAMES
-    if _NAMES is None:
-        _NAMES = _name_pattern()
     spans = []
-    for match in _NAMES.finditer(text):
+    for match in _name_pattern().finditer(text):
         group = 1 if match.group(1) else 2
         spans.append((match.start(group), match.end(group)))
     return spans
