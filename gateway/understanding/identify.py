@@ -6,8 +6,9 @@ it (我想办 work permit), and then Cantonese by its own words (gateway/data/ca
 Traditional or Simplified by which characters OpenCC would convert; Latin text is pinyin when
 it parses into syllables that read as Chinese words, else langdetect (seeded, so the same text
 always gets the same answer) decides among the languages written in that script, weighted by
-how often residents use them and by the UI language. Text too short to decide gets the UI
-language.
+how often residents use them and by the UI language; where it names a language few residents
+write, or one of Indonesian, Malay and Tagalog, everyday words of gateway/data/markers.tsv
+decide. Text too short to decide gets the UI language.
 """
 
 from __future__ import annotations

@@ -12,11 +12,12 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import jieba
 from pypinyin import phrases_dict, pinyin_dict
@@ -104,6 +105,14 @@ class Lexicon:
     #: How often each pair of characters follows each other in the knowledge base's text: what
     #: residents of this service ask about (怎么交, 在哪办) beyond single-word frequencies.
     bigrams: dict[str, int] = field(default_factory=dict)
+    #: Indexes the stages build from this lexicon, built once and shared (``derived``).
+    _derived: dict[str, Any] = field(default_factory=dict)
+
+    def derived(self, name: str, build: Callable[[Lexicon], Any]) -> Any:
+        """``build(self)``, built on first use and shared by every stage that asks by ``name``."""
+        if name not in self._derived:
+            self._derived[name] = build(self)
+        return self._derived[name]
 
     def freq(self, word: str) -> int:
         return self.extra.get(word) or self.frequency.get(word, 0)

@@ -188,7 +188,9 @@ def index_for(lexicon: Lexicon) -> PinyinIndex:
     """The shared index of jieba's words, plus the knowledge base's words when it has any."""
     if not lexicon.extra:
         return _base_index()
-    return _base_index().plus(PinyinIndex(lexicon, lexicon.extra.items()))
+    return lexicon.derived(
+        "pinyin", lambda known: _base_index().plus(PinyinIndex(known, known.extra.items()))
+    )
 
 
 class Decoder:
