@@ -92,6 +92,28 @@ class FaqIndex:
             if combined[i] > 0
         ]
 
+    def coverage(self, text: str, entry: Entry) -> float:
+        """How much of ``entry``'s question ``text`` says: the rarity-weighted share of the
+        words of the entry's question, or of its closest phrasing, found in ``text`` (0–1).
+
+        The confidence of a hit measures the reverse, how much of the question the entry
+        covers. A follow-up such as 需要什么材料 is fully covered by many entries yet names
+        none of their topics: its coverage is low."""
+        words = set(tokens(text))
+        documents = len(self.entries)
+        best = 0.0
+        for phrasing in (entry.question, *entry.phrasings):
+            own = set(tokens(phrasing))
+            total = matched = 0.0
+            for word in own:
+                weight = self._questions.idf(word, documents)
+                total += weight
+                if word in words or _composed_of(word, words):
+                    matched += weight
+            if total:
+                best = max(best, matched / total)
+        return best
+
     def _confidence(self, words: list[str], position: int) -> float:
         # Words are recomputed for the few hits rather than kept for every entry, which would
         # cost more memory than the index itself on a large base.
