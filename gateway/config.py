@@ -112,6 +112,8 @@ class FacadeConfig(Section):
     api_key_env: str = ""
     #: The model name reported in replies and listed by ``GET /v1/models``.
     model: str = "gov-assistant"
+    #: Largest request body, in bytes (clients send the whole conversation each time).
+    max_body_bytes: int = Field(256_000, ge=1000)
 
 
 class BackendConfig(BaseModel):

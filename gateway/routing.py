@@ -244,6 +244,14 @@ class Router:
         }
         self._needs_category = any(route.categories for route in routes)
 
+    @property
+    def agents(self) -> list[str]:
+        """Every assistant a route is for (the names residents can pick)."""
+        return list(dict.fromkeys(agent for route in self.routes for agent in route.agents))
+
+    def routes_of(self, backend: str) -> list[str]:
+        return [route.label for route in self.routes if backend in route.backends]
+
     def backends_for(self, query: Query) -> list[Backend]:
         """The back ends of the first route that matches without looking up the category."""
         for route in self.routes:
