@@ -20,7 +20,7 @@ from gateway.backends.remote import http_url, score_of, text_of
 
 MARKER = re.compile(r" ?(?:\[ID:\d+\]|##\d+\$\$)")
 #: The end of a text that may be the start of a marker completed by the next piece.
-PARTIAL_MARKER = re.compile(r"(?:\[(?:I(?:D(?::\d*)?)?)?|#(?:#\d*\$?)?) ?$")
+PARTIAL_MARKER = re.compile(r" ?(?:\[(?:I(?:D(?::\d*)?)?)?|#(?:#\d*\$?)?)?$")
 #: RAGFlow's codes for its own failures (exception, connection), worth another back end.
 RETRYABLE_CODES = {100, 105, 500}
 
