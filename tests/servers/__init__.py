@@ -46,8 +46,10 @@ class Behaviour:
     cut_after: int | None = None
     #: The API key the server requires as ``Authorization: Bearer`` (None: any).
     api_key: str | None = None
-    #: Everything received: ``{"path", "headers", "json"}`` per request.
+    #: Everything received: ``{"path", "headers", "json"}`` per request answered.
     requests: list[dict[str, Any]] = field(default_factory=list)
+    #: Requests that arrived, answered or not.
+    hits: int = 0
     #: Anything a particular server reads (citations, reasoning, quirks).
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -108,6 +110,7 @@ def app_with(behaviour: Behaviour) -> FastAPI:
 
     @app.middleware("http")
     async def delayed(request: Request, call_next: Any) -> Response:
+        behaviour.hits += 1
         if behaviour.delay:
             await asyncio.sleep(behaviour.delay)
         return await call_next(request)
