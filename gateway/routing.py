@@ -194,8 +194,9 @@ class Plan:
     query: Query
     #: The category of the question's best FAQ hit, when it was needed and sure enough.
     category: str | None = None
-    #: The earlier question whose topic a follow-up took, if any.
-    follow_up_of: str | None = None
+    #: A topic-less follow-up joined to the earlier question it follows, for back ends that
+    #: do not read the conversation themselves.
+    standalone: str | None = None
     attempts: list[Attempt] = field(default_factory=list)
 
 
@@ -263,18 +264,19 @@ class Router:
 
     async def plan(self, query: Query) -> Plan:
         hit: Hit | None = None
-        follow_up_of = None
+        standalone = None
         if self.services is not None and (
             self._needs_category or (query.history and self.config.follow_up_turns)
         ):
-            query, hit, follow_up_of = await self._topic(query)
+            standalone, hit = await self._topic(query)
         category = hit.entry.category if hit is not None else None
+        said = replace(query, text=standalone) if standalone else query
         for route in self.routes:
-            if _matches(route, query, category):
-                return Plan(route, query, category, follow_up_of)
+            if _matches(route, said, category):
+                return Plan(route, query, category, standalone)
         raise AssertionError("the catch-all route matches every question")  # pragma: no cover
 
-    async def _topic(self, query: Query) -> tuple[Query, Hit | None, str | None]:
+    async def _topic(self, query: Query) -> tuple[str | None, Hit | None]:
         """The question's best FAQ hit, if sure enough; a follow-up that names no topic
         (its best hit's own question is mostly unsaid in it) is read together with the
         earlier questions of the conversation, latest first, until one gives a sure hit."""
@@ -285,8 +287,9 @@ class Router:
         alone = hits[0] if hits else None
         coverage = index.coverage(query.text, alone.entry) if alone else 0.0
         sure = alone if alone and alone.confidence >= threshold else None
-        if coverage >= self.config.follow_up_coverage or not query.history:
-            return query, sure, None
+        # A question without a word the knowledge base knows (谢谢) is no follow-up to it.
+        if alone is None or coverage >= self.config.follow_up_coverage or not query.history:
+            return None, sure
         earlier = [turn.content for turn in reversed(query.history) if turn.role == "user"]
         for previous in earlier[: self.config.follow_up_turns]:
             combined = f"{previous} {query.text}"
@@ -296,8 +299,8 @@ class Router:
                 and found[0].confidence >= threshold
                 and index.coverage(combined, found[0].entry) > coverage
             ):
-                return replace(query, text=combined), found[0], previous
-        return query, sure, None
+                return combined, found[0]
+        return None, sure
 
     # -- answering -------------------------------------------------------------------------
 
@@ -397,9 +400,12 @@ class Router:
     @staticmethod
     def _query_for(plan: Plan, lane: Lane, conversation_ids: Mapping[str, str] | None) -> Query:
         conversation_id = (conversation_ids or {}).get(lane.name, "")
-        if conversation_id == plan.query.conversation_id:
+        text = plan.query.text
+        if plan.standalone and not lane.backend.follows_conversation:
+            text = plan.standalone
+        if conversation_id == plan.query.conversation_id and text == plan.query.text:
             return plan.query
-        return replace(plan.query, conversation_id=conversation_id)
+        return replace(plan.query, text=text, conversation_id=conversation_id)
 
     def status(self) -> dict[str, dict[str, Any]]:
         return {name: lane.status() for name, lane in self.lanes.items()}

@@ -136,6 +136,10 @@ class Backend(ABC):
 
     type: ClassVar[str]
     Options: ClassVar[type[BaseModel]] = NoOptions
+    #: True when the back end reads the conversation itself (``Query.history`` or its own
+    #: conversation id): it gets a follow-up as the resident said it. Others get a topic-less
+    #: follow-up joined to the earlier question it follows (docs/routing.md).
+    follows_conversation: ClassVar[bool] = False
 
     def __init__(self, name: str, options: BaseModel, services: Services) -> None:
         self.name = name

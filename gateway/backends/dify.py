@@ -49,6 +49,7 @@ class DifyOptions(RemoteOptions):
 
 class DifyBackend(RemoteBackend):
     type = "dify"
+    follows_conversation = True
     Options = DifyOptions
     options: DifyOptions
 

@@ -40,6 +40,7 @@ class FastGPTOptions(RemoteOptions):
 
 class FastGPTBackend(RemoteBackend):
     type = "fastgpt"
+    follows_conversation = True
     Options = FastGPTOptions
     options: FastGPTOptions
     path = "/v1/chat/completions"

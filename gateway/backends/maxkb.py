@@ -41,6 +41,7 @@ class MaxKBOptions(RemoteOptions):
 
 class MaxKBBackend(RemoteBackend):
     type = "maxkb"
+    follows_conversation = True
     Options = MaxKBOptions
     options: MaxKBOptions
 

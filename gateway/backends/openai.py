@@ -42,6 +42,7 @@ class OpenAIOptions(RemoteOptions):
 
 class OpenAIBackend(RemoteBackend):
     type = "openai"
+    follows_conversation = True
     Options = OpenAIOptions
     options: OpenAIOptions
     path = "/chat/completions"
