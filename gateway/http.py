@@ -40,7 +40,9 @@ def create_client(
     else:
         transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
     return httpx.AsyncClient(
-        base_url=base_url,
+        # A trailing slash makes relative paths extend the base URL instead of replacing its
+        # last segment (``…/v1`` + ``chat/completions``).
+        base_url=base_url.rstrip("/") + "/" if base_url else "",
         headers=dict(headers or {}),
         timeout=timeouts,
         transport=transport,
