@@ -298,7 +298,7 @@ def main() -> None:
             ).stdout
             print(
                 "LiteLLM",
-                next(l for l in version.splitlines() if l.startswith("Version")),
+                *[line for line in version.splitlines() if line.startswith("Version")],
                 flush=True,
             )
             env = {
@@ -329,18 +329,19 @@ def main() -> None:
 def report(targets: list[Target]) -> None:
     direct = targets[0].results
     rows = [
-        "| | p50 ms (added) | p99 ms (added) | req/s at c=32 | first chunk ms (added) | CPU ms/request | peak RSS MB |",
+        "| | p50 ms (added) | p99 ms (added) | req/s at c=32 | first chunk ms (added) "
+        "| CPU ms/request | peak RSS MB |",
         "|---|---|---|---|---|---|---|",
     ]
     for target in targets:
         r = target.results
-        added = lambda key: (
-            f"{r[key]:.2f} (+{r[key] - direct[key]:.2f})"
-            if target is not targets[0]
-            else f"{r[key]:.2f}"
-        )  # noqa: E731
+
+        def cell(key: str, r: dict[str, float] = r, first: bool = target is targets[0]) -> str:
+            return f"{r[key]:.2f}" if first else f"{r[key]:.2f} (+{r[key] - direct[key]:.2f})"
+
         rows.append(
-            f"| {target.name} | {added('p50_ms')} | {added('p99_ms')} | {r['rps_c32']:,.0f} | {added('ttfb_ms')} | {r['cpu_ms_per_request']:.2f} | {r['peak_rss_mb']:.0f} |"
+            f"| {target.name} | {cell('p50_ms')} | {cell('p99_ms')} | {r['rps_c32']:,.0f} "
+            f"| {cell('ttfb_ms')} | {r['cpu_ms_per_request']:.2f} | {r['peak_rss_mb']:.0f} |"
         )
     print("\n".join(rows))
     by_name = {t.name: t.results for t in targets}
@@ -349,7 +350,8 @@ def report(targets: list[Target]) -> None:
         print(
             f"\ngateway/LiteLLM: {gateway['rps_c32'] / litellm['rps_c32']:.1f}× the requests/s, "
             f"{gateway['peak_rss_mb'] / litellm['peak_rss_mb']:.2f}× the memory, "
-            f"{gateway['cpu_ms_per_request'] / litellm['cpu_ms_per_request']:.2f}× the CPU per request"
+            f"{gateway['cpu_ms_per_request'] / litellm['cpu_ms_per_request']:.2f}× the CPU "
+            "per request"
         )
     errors = sum(t.results["errors"] for t in targets)
     if errors:
