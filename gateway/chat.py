@@ -10,8 +10,8 @@ import logging
 import unicodedata
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import locales
@@ -23,12 +23,14 @@ from gateway.api.schemas import (
     HotQuestion,
     Notice,
 )
-from gateway.backends.base import Answer, Backend, BackendError, Delta, Done, Query, Replace
-from gateway.config import Settings
+from gateway.backends.base import Answer, Backend, Delta, Done, Query, Replace, Turn
+from gateway.config import SessionsConfig, Settings
 from gateway.errors import GatewayError
-from gateway.routing import Router
+from gateway.routing import NoAnswer, Plan, Router
 from gateway.safety import pii
 from gateway.services import Services
+from gateway.state import sessions as session_stores
+from gateway.state.sessions import Conversation, MemorySessionStore, SessionStore
 from gateway.state.store import Feedback, SqlStore, Store
 from gateway.text import markdown_to_text
 from gateway.understanding.pipeline import Pipeline
@@ -63,6 +65,7 @@ class ChatService:
         backends: dict[str, Backend],
         router: Router,
         store: Store,
+        sessions: SessionStore | None = None,
     ) -> None:
         self.settings = settings
         self.services = services
@@ -70,6 +73,7 @@ class ChatService:
         self.backends = backends
         self.router = router
         self.store = store
+        self.sessions = sessions or MemorySessionStore(SessionsConfig())
         self._recent: OrderedDict[str, AnswerRecord] = OrderedDict()
 
     @classmethod
@@ -83,8 +87,15 @@ class ChatService:
             services=services,
             pipeline=Pipeline.from_config(settings.understanding),
             backends=backends,
-            router=Router(settings.routes, backends),
+            router=Router(
+                settings.routes,
+                backends,
+                configs={config.name: config for config in settings.backends},
+                services=services,
+                config=settings.routing,
+            ),
             store=SqlStore(settings.state.database_url),
+            sessions=session_stores.create(settings.sessions),
         )
 
     async def startup(self) -> None:
@@ -95,6 +106,7 @@ class ChatService:
     async def aclose(self) -> None:
         for backend in self.backends.values():
             await backend.aclose()
+        await self.sessions.aclose()
         await self.store.aclose()
 
     @property
@@ -127,62 +139,57 @@ class ChatService:
         )
         return Prepared(query, notices)
 
-    async def answer(self, request: ChatRequest, locale: str) -> ChatResponse:
+    async def answer(
+        self, request: ChatRequest, locale: str, history: Sequence[Turn] | None = None
+    ) -> ChatResponse:
+        """``history``: the earlier turns, when the caller keeps the conversation itself (the
+        OpenAI-compatible API); otherwise the session's are used."""
         prepared = self.prepare(request, locale)
-        query = prepared.query
-        not_found: tuple[Backend, Answer] | None = None
-        for backend in self.router.backends_for(query):
-            try:
-                answer = await backend.ask(query)
-            except BackendError as exc:
-                log.warning("back end %s failed: %s", backend.name, exc)
-                if exc.retryable:
-                    continue
-                break
-            if answer.found:
-                return await self._respond(prepared, backend, answer)
-            not_found = not_found or (backend, answer)
-        return await self._not_answered(prepared, not_found)
+        plan, conversation = await self._plan(prepared.query, history)
+        try:
+            backend, answer = await self.router.ask(plan, conversation.backend_ids)
+        except NoAnswer:
+            return await self._not_answered(prepared, None)
+        if not answer.found:
+            return await self._not_answered(prepared, (backend, answer))
+        await self._converse(prepared.query, backend, answer)
+        return await self._respond(prepared, backend, answer)
 
-    async def stream(self, request: ChatRequest, locale: str) -> AsyncIterator[tuple[str, Any]]:
+    async def stream(
+        self, request: ChatRequest, locale: str, history: Sequence[Turn] | None = None
+    ) -> AsyncIterator[tuple[str, Any]]:
         """``(event, data)`` pairs: ``delta``/``replace`` text, then ``citations`` and ``done``,
         or ``error``. Bad input raises before the first event, so it gets a plain error reply."""
         prepared = self.prepare(request, locale)
-        return self._stream(prepared)
+        return self._stream(prepared, history)
 
-    async def _stream(self, prepared: Prepared) -> AsyncIterator[tuple[str, Any]]:
+    async def _stream(
+        self, prepared: Prepared, history: Sequence[Turn] | None = None
+    ) -> AsyncIterator[tuple[str, Any]]:
         query = prepared.query
+        plan, conversation = await self._plan(query, history)
         not_found: tuple[Backend, Answer] | None = None
-        for backend in self.router.backends_for(query):
-            started = False
-            try:
-                async for event in backend.stream(query):
-                    if isinstance(event, Done):
-                        if not event.answer.found and not started:
-                            not_found = not_found or (backend, event.answer)
-                            break
-                        response = await self._respond(prepared, backend, event.answer)
-                        yield (
-                            "citations",
-                            {"citations": [c.model_dump() for c in response.citations]},
-                        )
-                        yield "done", response.model_dump()
-                        return
-                    started = True
-                    kind = "delta" if isinstance(event, Delta) else "replace"
-                    assert isinstance(event, Delta | Replace)
-                    yield kind, {"text": event.text}
-            except BackendError as exc:
-                log.warning("back end %s failed while streaming: %s", backend.name, exc)
-                if started:
-                    # Part of an answer has reached the resident: another back end's answer
-                    # would not continue it, so say what happened instead.
-                    await self._keep(query, "backend_failed")
-                    yield "error", self._error_body(GatewayError("backend_unavailable"), query)
+        try:
+            async for backend, event in self.router.stream(plan, conversation.backend_ids):
+                if isinstance(event, Done):
+                    if not event.answer.found:
+                        not_found = (backend, event.answer)
+                        break
+                    await self._converse(query, backend, event.answer)
+                    response = await self._respond(prepared, backend, event.answer)
+                    yield "citations", {"citations": [c.model_dump() for c in response.citations]}
+                    yield "done", response.model_dump()
                     return
-                if not exc.retryable:
-                    break
-                continue
+                kind = "delta" if isinstance(event, Delta) else "replace"
+                assert isinstance(event, Delta | Replace)
+                yield kind, {"text": event.text}
+        except NoAnswer as failure:
+            if failure.started:
+                # Part of an answer has reached the resident: another back end's answer
+                # would not continue it, so say what happened instead.
+                await self._keep(query, "backend_failed")
+                yield "error", self._error_body(GatewayError("backend_unavailable"), query)
+                return
         try:
             response = await self._not_answered(prepared, not_found)
         except GatewayError as error:
@@ -191,6 +198,28 @@ class ChatService:
         yield "delta", {"text": response.answer}
         yield "citations", {"citations": []}
         yield "done", response.model_dump()
+
+    async def _plan(
+        self, query: Query, history: Sequence[Turn] | None
+    ) -> tuple[Plan, Conversation]:
+        """The route for the question, read in the light of the conversation so far."""
+        conversation = Conversation(query.session_id)
+        try:
+            conversation = await self.sessions.load(query.session_id)
+        except Exception:
+            log.exception("could not load the conversation; answering without it")
+        turns = tuple(history) if history is not None else tuple(conversation.turns)
+        return await self.router.plan(replace(query, history=turns)), conversation
+
+    async def _converse(self, query: Query, backend: Backend, answer: Answer) -> None:
+        """Remember the exchange for the session's next question."""
+        turns = [Turn("user", query.text), Turn("assistant", pii.mask(answer.text).text)]
+        try:
+            await self.sessions.append(
+                query.session_id, turns, backend.name, answer.conversation_id
+            )
+        except Exception:
+            log.exception("could not keep the conversation")
 
     async def _respond(self, prepared: Prepared, backend: Backend, answer: Answer) -> ChatResponse:
         query = prepared.query

@@ -10,12 +10,13 @@ and configuration then names it by that key (``type = "mycorp"``). Built-in impl
 listed here too, by import path, so they load lazily and a missing optional dependency only
 matters when its implementation is used.
 
-====================  ==================================================  ====================
-group                 what an implementation is                           documented in
-====================  ==================================================  ====================
-``gateway.backends``  a subclass of ``gateway.backends.base.Backend``      docs/backends.md
-``gateway.stages``    a subclass of ``gateway.understanding.base.Stage``  docs/understanding.md
-====================  ==================================================  ====================
+====================  ======================================================  =====================
+group                 what an implementation is                               documented in
+====================  ======================================================  =====================
+``gateway.backends``  a subclass of ``gateway.backends.base.Backend``          docs/backends.md
+``gateway.stages``    a subclass of ``gateway.understanding.base.Stage``      docs/understanding.md
+``gateway.sessions``  a subclass of ``gateway.state.sessions.SessionStore``   docs/routing.md
+====================  ======================================================  =====================
 """
 
 from __future__ import annotations
@@ -27,8 +28,18 @@ from typing import Any
 
 BUILTINS: dict[str, dict[str, str]] = {
     "gateway.backends": {
+        "dify": "gateway.backends.dify:DifyBackend",
+        "fastgpt": "gateway.backends.fastgpt:FastGPTBackend",
         "faq": "gateway.backends.faq:FaqBackend",
+        "http": "gateway.backends.http:HttpBackend",
+        "maxkb": "gateway.backends.maxkb:MaxKBBackend",
+        "openai": "gateway.backends.openai:OpenAIBackend",
+        "rag": "gateway.backends.rag:RagBackend",
+        "ragflow": "gateway.backends.ragflow:RagflowBackend",
         "static": "gateway.backends.static:StaticBackend",
+    },
+    "gateway.sessions": {
+        "memory": "gateway.state.sessions:MemorySessionStore",
     },
     "gateway.stages": {
         "sanitize": "gateway.understanding.sanitize:Sanitize",

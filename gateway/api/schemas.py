@@ -110,6 +110,20 @@ class BackendHealth(BaseModel):
     type: str
     ok: bool
     detail: str = ""
+    breaker: str = Field("closed", description="closed, open (skipped) or half_open (probing).")
+
+
+class BackendStatus(BackendHealth):
+    consecutive_failures: int = 0
+    in_flight: int = Field(0, description="Questions being answered now.")
+    max_concurrency: int = 0
+    timeout: float = Field(0, description="Seconds for a whole answer.")
+    first_token_timeout: float = Field(0, description="Seconds for a stream's first piece.")
+    routes: list[str] = Field(default_factory=list, description="Routes that use it.")
+
+
+class Backends(BaseModel):
+    backends: list[BackendStatus]
 
 
 class Readiness(BaseModel):
