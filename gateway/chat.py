@@ -31,6 +31,7 @@ from gateway.safety import pii
 from gateway.services import Services
 from gateway.state.store import Feedback, SqlStore, Store
 from gateway.text import markdown_to_text
+from gateway.translation.service import TranslationService
 from gateway.understanding.pipeline import Pipeline
 
 log = logging.getLogger("gateway.chat")
@@ -52,6 +53,8 @@ class Prepared:
 
     query: Query
     notices: list[Notice]
+    #: The resident's language: the answer is brought back into it (docs/translation.md).
+    language: str = "zh"
 
 
 class ChatService:
@@ -63,6 +66,7 @@ class ChatService:
         backends: dict[str, Backend],
         router: Router,
         store: Store,
+        translation: TranslationService | None = None,
     ) -> None:
         self.settings = settings
         self.services = services
@@ -70,6 +74,7 @@ class ChatService:
         self.backends = backends
         self.router = router
         self.store = store
+        self.translation = translation or TranslationService.from_settings(settings, services)
         self._recent: OrderedDict[str, AnswerRecord] = OrderedDict()
 
     @classmethod
@@ -85,16 +90,19 @@ class ChatService:
             backends=backends,
             router=Router(settings.routes, backends),
             store=SqlStore(settings.state.database_url),
+            translation=TranslationService.from_settings(settings, services),
         )
 
     async def startup(self) -> None:
         await self.services.index()
         for backend in self.backends.values():
             await backend.startup()
+        await self.translation.startup()
 
     async def aclose(self) -> None:
         for backend in self.backends.values():
             await backend.aclose()
+        await self.translation.aclose()
         await self.store.aclose()
 
     @property
@@ -118,17 +126,20 @@ class ChatService:
                 )
             )
         original = pii.mask(unicodedata.normalize("NFKC", request.message)).text
+        language = self.translation.question_language(analysis.language, locale, masked.text)
         query = Query(
             text=masked.text,
+            language=language,
             session_id=request.session_id or uuid.uuid4().hex,
             locale=locale,
             original=original,
             agent=request.agent,
         )
-        return Prepared(query, notices)
+        return Prepared(query, notices, language)
 
     async def answer(self, request: ChatRequest, locale: str) -> ChatResponse:
         prepared = self.prepare(request, locale)
+        prepared.query = await self.translation.question(prepared.query)
         query = prepared.query
         not_found: tuple[Backend, Answer] | None = None
         for backend in self.router.backends_for(query):
@@ -151,7 +162,10 @@ class ChatService:
         return self._stream(prepared)
 
     async def _stream(self, prepared: Prepared) -> AsyncIterator[tuple[str, Any]]:
+        prepared.query = await self.translation.question(prepared.query)
         query = prepared.query
+        # An answer to be translated is sent whole once translated, not piece by piece.
+        hold = self.translation.translates(prepared.language)
         not_found: tuple[Backend, Answer] | None = None
         for backend in self.router.backends_for(query):
             started = False
@@ -162,12 +176,16 @@ class ChatService:
                             not_found = not_found or (backend, event.answer)
                             break
                         response = await self._respond(prepared, backend, event.answer)
+                        if hold:
+                            yield "delta", {"text": response.answer}
                         yield (
                             "citations",
                             {"citations": [c.model_dump() for c in response.citations]},
                         )
                         yield "done", response.model_dump()
                         return
+                    if hold:
+                        continue
                     started = True
                     kind = "delta" if isinstance(event, Delta) else "replace"
                     assert isinstance(event, Delta | Replace)
@@ -196,7 +214,7 @@ class ChatService:
         query = prepared.query
         message_id = uuid.uuid4().hex
         self._remember(message_id, AnswerRecord(query.text, backend.name, answer.entry_id or ""))
-        return ChatResponse(
+        response = ChatResponse(
             message_id=message_id,
             session_id=query.session_id,
             answer=answer.text,
@@ -211,6 +229,7 @@ class ChatService:
             notices=prepared.notices,
             backend=backend.name,
         )
+        return await self.translation.localize(prepared.language, query, answer, response)
 
     async def _not_answered(
         self, prepared: Prepared, not_found: tuple[Backend, Answer] | None
@@ -224,7 +243,7 @@ class ChatService:
         text = locales.text("answer.not_found", query.locale, hotline=self.hotline)
         message_id = uuid.uuid4().hex
         self._remember(message_id, AnswerRecord(query.text, backend.name, ""))
-        return ChatResponse(
+        response = ChatResponse(
             message_id=message_id,
             session_id=query.session_id,
             answer=text,
@@ -235,6 +254,7 @@ class ChatService:
             notices=prepared.notices,
             backend=backend.name,
         )
+        return await self.translation.localize(prepared.language, query, None, response)
 
     def _error_body(self, error: GatewayError, query: Query) -> dict[str, Any]:
         return error.body(query.locale, hotline=self.hotline)

@@ -10,12 +10,13 @@ and configuration then names it by that key (``type = "mycorp"``). Built-in impl
 listed here too, by import path, so they load lazily and a missing optional dependency only
 matters when its implementation is used.
 
-====================  ==================================================  ====================
-group                 what an implementation is                           documented in
-====================  ==================================================  ====================
-``gateway.backends``  a subclass of ``gateway.backends.base.Backend``      docs/backends.md
-``gateway.stages``    a subclass of ``gateway.understanding.base.Stage``  docs/understanding.md
-====================  ==================================================  ====================
+=======================  ===================================================  =====================
+group                    what an implementation is                            documented in
+=======================  ===================================================  =====================
+``gateway.backends``     a subclass of ``gateway.backends.base.Backend``       docs/backends.md
+``gateway.stages``       a subclass of ``gateway.understanding.base.Stage``   docs/understanding.md
+``gateway.translators``  a subclass of ``gateway.translation.base.Translator``  docs/translation.md
+=======================  ===================================================  =====================
 """
 
 from __future__ import annotations
@@ -32,6 +33,12 @@ BUILTINS: dict[str, dict[str, str]] = {
     },
     "gateway.stages": {
         "sanitize": "gateway.understanding.sanitize:Sanitize",
+    },
+    "gateway.translators": {
+        "none": "gateway.translation.none:NoTranslator",
+        "argos": "gateway.translation.argos:ArgosTranslator",
+        "libretranslate": "gateway.translation.libretranslate:LibreTranslateTranslator",
+        "llm": "gateway.translation.llm:LlmTranslator",
     },
 }
 
