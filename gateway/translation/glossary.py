@@ -24,9 +24,7 @@ from gateway.safety.pii import LABELS
 
 PLACEHOLDER = "ZQ{}"
 #: Engines sometimes space out or widen a placeholder (``ZQ 1``, ``ＺＱ１``); all count.
-_PLACEHOLDER = re.compile(
-    r"(?<![A-Za-zＡ-Ｚａ-ｚ])[ZＺ]\s?[QＱ]\s?([0-9０-９]{1,3})(?![0-9０-９])", re.IGNORECASE
-)
+_PLACEHOLDER = re.compile(r"[ZＺ]\s?[QＱ]\s?([0-9０-９]{1,3})(?![0-9０-９])", re.IGNORECASE)
 #: Languages written without spaces between words: terms match anywhere and placeholders
 #: are joined to their neighbours without spaces.
 _UNSPACED = frozenset({"zh", "ja", "th", "lo", "km", "my"})
@@ -73,7 +71,14 @@ class Protected:
             if not 1 <= number <= len(self.renderings):
                 unknown.append(match.group(0))
                 return match.group(0)
-            return self.renderings[number - 1]
+            term = self.renderings[number - 1]
+            if target in _UNSPACED or target == "ko":
+                return term
+            # An engine may glue the placeholder to a word ("bringZQ1"): keep words apart.
+            text = match.string
+            before = text[match.start() - 1] if match.start() else " "
+            after = text[match.end()] if match.end() < len(text) else " "
+            return (" " if before.isalpha() else "") + term + (" " if after.isalpha() else "")
 
         if target in _UNSPACED:
             translated = _join_unspaced(translated)
