@@ -16,6 +16,7 @@ from starlette.routing import Route
 from tests.servers import phrasebook
 
 CODES = {"Simplified Chinese": "zh", "English": "en", "Korean": "ko"}
+_EMPHASIS = re.compile(r"(\*\*.+?\*\*)")
 _LANGUAGES = re.compile(r"from (?P<source>[A-Za-z ]+?) into (?P<target>[A-Za-z ]+?)\.")
 
 
@@ -34,7 +35,9 @@ def create_app(api_key: str | None = None, fail: bool = False) -> Starlette:
         if api_key is not None and request.headers.get("authorization") != f"Bearer {api_key}":
             return error(401, "Incorrect API key provided.", "invalid_request_error")
         if fail:
-            return error(500, "The server had an error while processing your request.", "server_error")
+            return error(
+                500, "The server had an error while processing your request.", "server_error"
+            )
         messages = body.get("messages") or []
         system = next((m["content"] for m in messages if m.get("role") == "system"), "")
         user = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
@@ -44,8 +47,7 @@ def create_app(api_key: str | None = None, fail: bool = False) -> Starlette:
         else:
             source, target = CODES[found["source"]], CODES[found["target"]]
             content = "\n".join(
-                phrasebook.translate(line, source, target) if line.strip() else line
-                for line in user.split("\n")
+                _translate_markdown(line, source, target) for line in user.split("\n")
             )
         return JSONResponse(
             {
@@ -67,3 +69,16 @@ def create_app(api_key: str | None = None, fail: bool = False) -> Starlette:
     app = Starlette(routes=[Route("/v1/chat/completions", completions, methods=["POST"])])
     app.state.requests = requests
     return app
+
+
+def _translate_markdown(line: str, source: str, target: str) -> str:
+    """Like a model that keeps Markdown: emphasis stays around the words it marked."""
+    parts = []
+    for part in _EMPHASIS.split(line):
+        if not part.strip():
+            continue
+        if _EMPHASIS.fullmatch(part):
+            parts.append("**" + phrasebook.translate(part[2:-2], source, target) + "**")
+        else:
+            parts.append(phrasebook.translate(part, source, target))
+    return (" " if target != "zh" else "").join(parts)

@@ -20,9 +20,7 @@ NAMES = {"zh-Hans": "Chinese (Simplified)", "en": "English", "ko": "Korean"}
 
 def create_app(api_keys: set[str] | None = None, fail: bool = False) -> Starlette:
     gateway_code = {server: gateway for gateway, server in CODES.items()}
-    pairs = {
-        (CODES[a], CODES[b]) for a, b in phrasebook.PHRASES if a in CODES and b in CODES
-    }
+    pairs = {(CODES[a], CODES[b]) for a, b in phrasebook.PHRASES if a in CODES and b in CODES}
     requests: list[dict[str, Any]] = []
 
     def error(status: int, message: str) -> JSONResponse:
@@ -41,9 +39,11 @@ def create_app(api_keys: set[str] | None = None, fail: bool = False) -> Starlett
         )
 
     async def translate(request: Request) -> JSONResponse:
-        body = await request.json() if request.headers.get("content-type", "").startswith(
-            "application/json"
-        ) else dict(await request.form())
+        body = (
+            await request.json()
+            if request.headers.get("content-type", "").startswith("application/json")
+            else dict(await request.form())
+        )
         requests.append(body)
         if api_keys is not None and body.get("api_key") not in api_keys:
             return error(403, "Invalid API key")
@@ -62,7 +62,9 @@ def create_app(api_keys: set[str] | None = None, fail: bool = False) -> Starlett
             phrasebook.translate(str(text), gateway_code[source], gateway_code[target])
             for text in texts
         ]
-        return JSONResponse({"translatedText": translated if isinstance(q, list) else translated[0]})
+        return JSONResponse(
+            {"translatedText": translated if isinstance(q, list) else translated[0]}
+        )
 
     async def detect(request: Request) -> JSONResponse:
         body = await request.json()

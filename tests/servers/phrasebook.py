@@ -27,6 +27,7 @@ PHRASES: dict[tuple[str, str], dict[str, str]] = {
         "遗失补证指南": "guide to replacing a lost",
         "（示例）": "(sample)",
         "怎么办理": "how to apply",
+        "办理": "apply",
         "在": "on",
         "上": "",
         "带": "bring",

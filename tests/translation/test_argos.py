@@ -56,15 +56,27 @@ def test_the_command_line_installs_and_lists_packages(
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")}
     for pair in (("zh", "en"), ("en", "ko")):
         done = subprocess.run(
-            [script("gateway"), "translate", "--config", str(config), "install",
-             str(argos_packages[pair])],
-            capture_output=True, text=True, env=env, check=True,
+            [
+                script("gateway"),
+                "translate",
+                "--config",
+                str(config),
+                "install",
+                str(argos_packages[pair]),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
         )
         assert f"installed {pair[0]} → {pair[1]} (version 1.0)" in done.stdout
     assert (packages_dir / "translate-zh_en-1_0" / "model" / "model.bin").is_file()
     listing = subprocess.run(
         [script("gateway"), "translate", "--config", str(config), "list"],
-        capture_output=True, text=True, env=env, check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     ).stdout
     assert "en → ko\t1.0" in listing and "zh → en\t1.0" in listing
     assert "through English: zh → ko" in listing
@@ -75,7 +87,8 @@ def test_installing_something_that_is_not_a_package_says_why(tmp_path: Path) -> 
     bogus.write_text("not a zip")
     done = subprocess.run(
         [script("gateway"), "translate", "install", str(bogus)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 1
     assert "not an .argosmodel package" in done.stderr
@@ -128,7 +141,12 @@ async def test_nothing_is_downloaded_for_sentence_splitting(
 
 
 def test_sentences_are_split_at_end_punctuation() -> None:
-    assert split_sentences("先登记。再申请！可以吗？好的") == ["先登记。", "再申请！", "可以吗？", "好的"]
+    assert split_sentences("先登记。再申请！可以吗？好的") == [
+        "先登记。",
+        "再申请！",
+        "可以吗？",
+        "好的",
+    ]
     assert split_sentences("Bring your ID. Then apply online! Done") == [
         "Bring your ID.",
         "Then apply online!",
@@ -144,3 +162,27 @@ def test_the_gateway_does_not_import_argostranslate_unless_configured() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+async def test_the_gateway_answers_an_english_question_through_argos(
+    serve_app, installed: Path
+) -> None:
+    config = f"""
+[translation]
+engine = "argos"
+
+[translation.options.argos]
+packages_dir = "{installed}"
+intra_threads = 1
+"""
+    async with serve_app(config) as client:
+        reply = await client.post(
+            "/api/v1/chat",
+            json={"message": "I lost my driving license. How do I replace it?", "lang": "en"},
+        )
+    body = reply.json()
+    assert body["found"] and body["language"] == "en"
+    assert body["original_answer"].startswith("- **网上补证**")
+    assert [notice["code"] for notice in body["notices"]] == ["machine_translated"]
+    assert "Traffic Management 12123 app" in body["answer"]
+    assert body["answer"].split("\n")[1].startswith("- ")
