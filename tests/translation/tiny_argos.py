@@ -19,7 +19,6 @@ import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
-import ctranslate2
 import numpy as np
 import sentencepiece as spm
 from ctranslate2.converters.converter import Converter
@@ -155,9 +154,3 @@ def build_package(
         for file in sorted(root.rglob("*")):
             archive.write(file, file.relative_to(root.parent))
     return path
-
-
-def translate_directly(package_root: Path, pieces: list[str]) -> list[str]:
-    """The model alone (no argos), for checking what it was built to do."""
-    translator = ctranslate2.Translator(str(package_root / "model"))
-    return translator.translate_batch([pieces])[0].hypotheses[0]
