@@ -11,11 +11,31 @@ from typing import Any
 
 import httpx
 
-from gateway.translation.base import TranslationError
+from gateway.translation.base import TranslationError, Translator
 
 
 def client(timeout: float) -> httpx.AsyncClient:
     return httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)))
+
+
+class HttpTranslator(Translator):
+    """An engine behind an HTTP service; its options have a ``timeout`` in seconds."""
+
+    _http: httpx.AsyncClient | None = None
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = client(self.options.timeout)  # type: ignore[attr-defined]
+        return self._http
+
+    async def startup(self) -> None:
+        self.http  # noqa: B018 - opens the client
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
 
 
 def secret(env_name: str) -> str:

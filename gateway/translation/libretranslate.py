@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.translation import http
-from gateway.translation.base import TranslationError, Translator
+from gateway.translation.base import TranslationError
 
 #: Codes a server may use for each gateway code, most likely first.
 _SERVER_CODES = {
@@ -35,26 +34,11 @@ class LibreTranslateOptions(BaseModel):
     batch_size: int = Field(16, ge=1)
 
 
-class LibreTranslateTranslator(Translator):
+class LibreTranslateTranslator(http.HttpTranslator):
     name = "libretranslate"
     Options = LibreTranslateOptions
     options: LibreTranslateOptions
-    _http: httpx.AsyncClient | None = None
     _targets: dict[str, set[str]] | None = None
-
-    async def startup(self) -> None:
-        self._http = http.client(self.options.timeout)
-
-    async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
-
-    @property
-    def _client(self) -> httpx.AsyncClient:
-        if self._http is None:
-            self._http = http.client(self.options.timeout)
-        return self._http
 
     def _url(self, path: str) -> str:
         return self.options.url.rstrip("/") + path
@@ -62,7 +46,7 @@ class LibreTranslateTranslator(Translator):
     async def languages(self) -> dict[str, set[str]]:
         """Source code → target codes, as the server lists them (read once)."""
         if self._targets is None:
-            body = await http.request_json(self._client, "GET", self._url("/languages"), self.name)
+            body = await http.request_json(self.http, "GET", self._url("/languages"), self.name)
             if not isinstance(body, list):
                 raise TranslationError(f"{self.name}: /languages did not answer a list")
             self._targets = {
@@ -110,7 +94,7 @@ class LibreTranslateTranslator(Translator):
             if key:
                 body["api_key"] = key
             reply = await http.request_json(
-                self._client, "POST", self._url("/translate"), self.name, json=body
+                self.http, "POST", self._url("/translate"), self.name, json=body
             )
             translated = reply.get("translatedText") if isinstance(reply, dict) else None
             if isinstance(translated, str):

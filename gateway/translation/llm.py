@@ -10,11 +10,10 @@ import asyncio
 import re
 from collections.abc import Mapping, Sequence
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.translation import http
-from gateway.translation.base import TranslationError, Translator, language_name
+from gateway.translation.base import TranslationError, language_name
 
 SYSTEM_PROMPT = """\
 You are the translator of a government service portal. Translate the user's message from \
@@ -51,20 +50,11 @@ class LlmOptions(BaseModel):
     concurrency: int = Field(4, ge=1)
 
 
-class LlmTranslator(Translator):
+class LlmTranslator(http.HttpTranslator):
     name = "llm"
     Options = LlmOptions
     options: LlmOptions
     keeps_markdown = True
-    _http: httpx.AsyncClient | None = None
-
-    async def startup(self) -> None:
-        self._http = http.client(self.options.timeout)
-
-    async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
 
     @property
     def url(self) -> str:
@@ -87,8 +77,6 @@ class LlmTranslator(Translator):
         target: str,
         glossary: Mapping[str, str] | None = None,
     ) -> list[str]:
-        if self._http is None:
-            self._http = http.client(self.options.timeout)
         key = http.secret(self.options.api_key_env)
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         limit = asyncio.Semaphore(self.options.concurrency)
@@ -101,9 +89,8 @@ class LlmTranslator(Translator):
                 "stream": False,
             }
             async with limit:
-                assert self._http is not None
                 reply = await http.request_json(
-                    self._http, "POST", self.url, self.name, json=body, headers=headers
+                    self.http, "POST", self.url, self.name, json=body, headers=headers
                 )
             return _content(reply)
 
