@@ -76,6 +76,7 @@ class CuratedTranslations:
     def __init__(self, services: Services) -> None:
         self.services = services
         self._memories: dict[str, _Memory | None] = {}
+        self._by_question: dict[str, Entry] | None = None
 
     async def knowledge(self) -> KnowledgeBase:
         return await self.services.knowledge()
@@ -104,8 +105,10 @@ class CuratedTranslations:
 
     async def questions(self, chinese: list[str], language: str) -> list[str | None]:
         """The curated ``language`` question of each entry question in ``chinese``, or None."""
-        knowledge = await self.knowledge()
-        by_question = {entry.question: entry for entry in knowledge.entries}
+        if self._by_question is None:
+            knowledge = await self.knowledge()
+            self._by_question = {entry.question: entry for entry in knowledge.entries}
+        by_question = self._by_question
         result: list[str | None] = []
         for question in chinese:
             entry = by_question.get(question)

@@ -129,9 +129,6 @@ class Glossary:
             terms.extend(_parse(text, str(path)))
         return cls(terms)
 
-    def languages(self) -> set[str]:
-        return {language for term in self.terms for language in term.forms}
-
     def protect(self, texts: Sequence[str], source: str, target: str) -> Protected:
         """Replace the terms of ``source`` that have a ``target`` rendering by placeholders;
         a term keeps its number in every text."""
