@@ -33,6 +33,7 @@ from gateway.state import sessions as session_stores
 from gateway.state.sessions import Conversation, MemorySessionStore, SessionStore
 from gateway.state.store import Feedback, SqlStore, Store
 from gateway.text import markdown_to_text
+from gateway.translation.service import TranslationService
 from gateway.understanding.pipeline import Pipeline
 
 log = logging.getLogger("gateway.chat")
@@ -54,6 +55,8 @@ class Prepared:
 
     query: Query
     notices: list[Notice]
+    #: The resident's language: the answer is brought back into it (docs/translation.md).
+    language: str = "zh"
 
 
 class ChatService:
@@ -66,6 +69,7 @@ class ChatService:
         router: Router,
         store: Store,
         sessions: SessionStore | None = None,
+        translation: TranslationService | None = None,
     ) -> None:
         self.settings = settings
         self.services = services
@@ -74,6 +78,7 @@ class ChatService:
         self.router = router
         self.store = store
         self.sessions = sessions or MemorySessionStore(SessionsConfig())
+        self.translation = translation or TranslationService.from_settings(settings, services)
         self._recent: OrderedDict[str, AnswerRecord] = OrderedDict()
 
     @classmethod
@@ -96,17 +101,20 @@ class ChatService:
             ),
             store=SqlStore(settings.state.database_url),
             sessions=session_stores.create(settings.sessions),
+            translation=TranslationService.from_settings(settings, services),
         )
 
     async def startup(self) -> None:
         await self.services.index()
         for backend in self.backends.values():
             await backend.startup()
+        await self.translation.startup()
 
     async def aclose(self) -> None:
         for backend in self.backends.values():
             await backend.aclose()
         await self.sessions.aclose()
+        await self.translation.aclose()
         await self.store.aclose()
 
     @property
@@ -130,14 +138,16 @@ class ChatService:
                 )
             )
         original = pii.mask(unicodedata.normalize("NFKC", request.message)).text
+        language = self.translation.question_language(analysis.language, locale, masked.text)
         query = Query(
             text=masked.text,
+            language=language,
             session_id=request.session_id or uuid.uuid4().hex,
             locale=locale,
             original=original,
             agent=request.agent,
         )
-        return Prepared(query, notices)
+        return Prepared(query, notices, language)
 
     async def answer(
         self, request: ChatRequest, locale: str, history: Sequence[Turn] | None = None
@@ -145,6 +155,7 @@ class ChatService:
         """``history``: the earlier turns, when the caller keeps the conversation itself (the
         OpenAI-compatible API); otherwise the session's are used."""
         prepared = self.prepare(request, locale)
+        prepared.query = await self.translation.question(prepared.query)
         plan, conversation = await self._plan(prepared.query, history)
         try:
             backend, answer = await self.router.ask(plan, conversation.backend_ids)
@@ -166,8 +177,11 @@ class ChatService:
     async def _stream(
         self, prepared: Prepared, history: Sequence[Turn] | None = None
     ) -> AsyncIterator[tuple[str, Any]]:
+        prepared.query = await self.translation.question(prepared.query)
         query = prepared.query
         plan, conversation = await self._plan(query, history)
+        # An answer to be translated is sent whole once translated, not piece by piece.
+        hold = self.translation.translates(prepared.language)
         not_found: tuple[Backend, Answer] | None = None
         try:
             async for backend, event in self.router.stream(plan, conversation.backend_ids):
@@ -177,9 +191,13 @@ class ChatService:
                         break
                     await self._converse(query, backend, event.answer)
                     response = await self._respond(prepared, backend, event.answer)
+                    if hold:
+                        yield "delta", {"text": response.answer}
                     yield "citations", {"citations": [c.model_dump() for c in response.citations]}
                     yield "done", response.model_dump()
                     return
+                if hold:
+                    continue
                 kind = "delta" if isinstance(event, Delta) else "replace"
                 assert isinstance(event, Delta | Replace)
                 yield kind, {"text": event.text}
@@ -225,7 +243,7 @@ class ChatService:
         query = prepared.query
         message_id = uuid.uuid4().hex
         self._remember(message_id, AnswerRecord(query.text, backend.name, answer.entry_id or ""))
-        return ChatResponse(
+        response = ChatResponse(
             message_id=message_id,
             session_id=query.session_id,
             answer=answer.text,
@@ -240,6 +258,7 @@ class ChatService:
             notices=prepared.notices,
             backend=backend.name,
         )
+        return await self.translation.localize(prepared.language, query, answer, response)
 
     async def _not_answered(
         self, prepared: Prepared, not_found: tuple[Backend, Answer] | None
@@ -253,7 +272,7 @@ class ChatService:
         text = locales.text("answer.not_found", query.locale, hotline=self.hotline)
         message_id = uuid.uuid4().hex
         self._remember(message_id, AnswerRecord(query.text, backend.name, ""))
-        return ChatResponse(
+        response = ChatResponse(
             message_id=message_id,
             session_id=query.session_id,
             answer=text,
@@ -264,6 +283,7 @@ class ChatService:
             notices=prepared.notices,
             backend=backend.name,
         )
+        return await self.translation.localize(prepared.language, query, None, response)
 
     def _error_body(self, error: GatewayError, query: Query) -> dict[str, Any]:
         return error.body(query.locale, hotline=self.hotline)

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from gateway.config import ConfigError, Settings, load_settings
+from gateway.translation import cli as translate_cli
 
 
 def add_server_options(parser: argparse.ArgumentParser, default_port: str) -> None:
@@ -42,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_server_options(parser, "server.port, 8000")
     parser.set_defaults(run=serve)
-    parser.add_subparsers(title="commands", dest="command")
+    subparsers = parser.add_subparsers(title="commands", dest="command")
+    translate_cli.register(subparsers)
     return parser
 
 

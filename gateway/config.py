@@ -54,6 +54,24 @@ class UnderstandingConfig(Section):
     options: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
+class TranslationConfig(Section):
+    #: The machine translation engine: ``none``, ``argos``, ``libretranslate``, ``llm`` (or one
+    #: installed from the ``gateway.translators`` entry points).
+    engine: str = "none"
+    #: Languages the back ends read. Questions in other languages are translated into the
+    #: first, and answers back into the resident's language.
+    backend_languages: list[str] = Field(default_factory=lambda: ["zh"], min_length=1)
+    #: Glossary files (TSV, the columns of gateway/data/glossary.tsv) added to the bundled one.
+    glossaries: list[str] = Field(default_factory=list)
+    #: Translations kept in memory (least recently used dropped first); 0 turns the cache off.
+    cache_size: int = Field(4096, ge=0)
+    #: How alike (0–1) a question must be to a curated question in the knowledge base to be
+    #: taken as that entry's question without machine translation.
+    curated_min_similarity: float = Field(0.7, ge=0, le=1)
+    #: Options by engine name, e.g. ``[translation.options.llm] base_url = "…"``.
+    options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
 class StateConfig(Section):
     #: SQLAlchemy URL of the durable store (feedback, unanswered questions).
     database_url: str = "sqlite:///var/gateway.db"
@@ -184,6 +202,7 @@ class Settings(Section):
     knowledge: KnowledgeConfig = Field(default_factory=KnowledgeConfig)
     understanding: UnderstandingConfig = Field(default_factory=UnderstandingConfig)
     state: StateConfig = Field(default_factory=StateConfig)
+    translation: TranslationConfig = Field(default_factory=TranslationConfig)
     portal: PortalConfig = Field(default_factory=PortalConfig)
     http: HttpConfig = Field(default_factory=HttpConfig)
     sessions: SessionsConfig = Field(default_factory=SessionsConfig)

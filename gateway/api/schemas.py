@@ -64,6 +64,11 @@ class ChatResponse(BaseModel):
         description="The question as the gateway understood it, when that differs from what "
         "the resident typed (corrected spelling, pinyin turned into characters).",
     )
+    original_answer: str | None = Field(
+        None,
+        description="When the answer was machine translated: the answer as the back end wrote "
+        "it (Markdown, usually Chinese), for the resident to check or show an official.",
+    )
 
 
 class FeedbackRequest(Request):
