@@ -15,8 +15,7 @@ from gateway.translation.libretranslate import LibreTranslateOptions, LibreTrans
 from gateway.translation.llm import LlmOptions, LlmTranslator
 from gateway.translation.service import TranslationService
 from tests.processes import free_port
-from tests.servers import chat_completions, libretranslate
-from tests.servers.background import serving
+from tests.servers import libretranslate, serve, translating_model
 
 pytestmark = pytest.mark.anyio
 
@@ -24,14 +23,14 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture(scope="module")
 def libretranslate_server() -> Iterator[tuple[str, list]]:
     app = libretranslate.create_app(api_keys={"lt-key"})
-    with serving(app) as url:
+    with serve(app) as url:
         yield url, app.state.requests
 
 
 @pytest.fixture(scope="module")
 def llm_server() -> Iterator[tuple[str, list]]:
-    app = chat_completions.create_app(api_key="sk-test")
-    with serving(app) as url:
+    app = translating_model.create_app(api_key="sk-test")
+    with serve(app) as url:
         yield url, app.state.requests
 
 

@@ -14,8 +14,7 @@ from gateway.config import load_settings
 from gateway.services import Services
 from gateway.understanding.base import Analysis, Stage
 from tests.processes import free_port
-from tests.servers import libretranslate
-from tests.servers.background import serving
+from tests.servers import libretranslate, serve
 
 pytestmark = pytest.mark.anyio
 
@@ -45,13 +44,13 @@ url = "{url}"
 @pytest.fixture
 def server() -> Iterator[tuple[str, list]]:
     app = libretranslate.create_app()
-    with serving(app) as url:
+    with serve(app) as url:
         yield url, app.state.requests
 
 
 @pytest.fixture
 def failing_server() -> Iterator[str]:
-    with serving(libretranslate.create_app(fail=True)) as url:
+    with serve(libretranslate.create_app(fail=True)) as url:
         yield url
 
 
