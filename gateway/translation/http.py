@@ -1,8 +1,5 @@
-"""The translation engines' one way to an HTTP service.
-
-Kept in one small place so that it moves to the gateway's shared HTTP client factory, with its
-proxy, TLS and connection-pool settings, when that lands.
-"""
+"""The translation engines' way to an HTTP service: the gateway's one client factory
+(gateway/http.py), with failures turned into ``TranslationError``."""
 
 from __future__ import annotations
 
@@ -11,22 +8,23 @@ from typing import Any
 
 import httpx
 
+from gateway.config import HttpConfig
+from gateway.http import create_client
 from gateway.translation.base import TranslationError, Translator
-
-
-def client(timeout: float) -> httpx.AsyncClient:
-    return httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)))
 
 
 class HttpTranslator(Translator):
     """An engine behind an HTTP service; its options have a ``timeout`` in seconds."""
 
     _http: httpx.AsyncClient | None = None
+    #: The gateway's ``[http]`` settings, handed over by the translation service.
+    http_config: HttpConfig = HttpConfig()
 
     @property
     def http(self) -> httpx.AsyncClient:
         if self._http is None:
-            self._http = client(self.options.timeout)  # type: ignore[attr-defined]
+            timeout = self.options.timeout  # type: ignore[attr-defined]
+            self._http = create_client(self.http_config, timeout=timeout)
         return self._http
 
     async def startup(self) -> None:

@@ -21,13 +21,14 @@ import locales
 from gateway import extensions
 from gateway.api.schemas import ChatResponse, CitationOut, Notice
 from gateway.backends.base import Answer, Query
-from gateway.config import ConfigError, Settings, TranslationConfig, describe
+from gateway.config import ConfigError, HttpConfig, Settings, TranslationConfig, describe
 from gateway.services import Services
 from gateway.text import markdown_to_text
 from gateway.translation.base import TranslationError, Translator, language_of
 from gateway.translation.cache import MemoryCache, TranslationCache, cache_key
 from gateway.translation.curated import CuratedTranslations
 from gateway.translation.glossary import Glossary, GlossaryError, placeholders_in
+from gateway.translation.http import HttpTranslator
 from gateway.translation.markdown import Layout, layout
 
 log = logging.getLogger("gateway.translation")
@@ -37,8 +38,8 @@ _HAN = re.compile(r"[\u3400-\u9fff]")
 _KANA_HANGUL = re.compile(r"[\u3040-\u30ff\uac00-\ud7af]")
 
 
-def create_engine(config: TranslationConfig) -> Translator:
-    """The configured engine, its options checked."""
+def create_engine(config: TranslationConfig, http: HttpConfig | None = None) -> Translator:
+    """The configured engine, its options checked; ``http``: the gateway's client settings."""
     try:
         engine_class: type[Translator] = extensions.load(GROUP, config.engine)
         options = engine_class.Options.model_validate(config.options.get(config.engine, {}))
@@ -46,7 +47,10 @@ def create_engine(config: TranslationConfig) -> Translator:
         raise ConfigError(str(exc)) from exc
     except ValidationError as exc:
         raise ConfigError(f"translation engine {config.engine!r}: {describe(exc)}") from exc
-    return engine_class(options)
+    engine = engine_class(options)
+    if http is not None and isinstance(engine, HttpTranslator):
+        engine.http_config = http
+    return engine
 
 
 class TranslationService:
@@ -77,7 +81,7 @@ class TranslationService:
         return cls(
             config,
             services,
-            create_engine(config),
+            create_engine(config, settings.http),
             glossary,
             MemoryCache(config.cache_size),
             hotline=settings.service.hotline,
