@@ -7,16 +7,18 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 7860
 PYTEST_ARGS ?=
+# A CPU build of torch for the argos extra (argostranslate → stanza → torch).
+TORCH_WHEEL ?= /opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl
 
-.PHONY: run test test-fast lint install install-test system-packages bench clean
+.PHONY: run test test-fast lint install install-test install-argos system-packages bench clean
 
 run: install
 	$(BIN)/portal --port $(PORT)
 
-test: install-test system-packages lint
+test: install-test install-argos system-packages lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-fast: install-test
+test-fast: install-test install-argos
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: install-test
@@ -25,6 +27,8 @@ lint: install-test
 install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
+
+install-argos: $(VENV)/.installed-argos
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +41,17 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(VENV)/.installed $@
+
+$(VENV)/.installed-argos: pyproject.toml $(VENV)/.installed-test
+	@if [ -f "$(TORCH_WHEEL)" ]; then \
+		$(BIN)/python -m pip install --quiet "$(TORCH_WHEEL)"; \
+	elif ! $(BIN)/python -c "import torch" 2>/dev/null; then \
+		echo "The argos extra needs a CPU torch: set TORCH_WHEEL to a CPU wheel, or" \
+		     "pip install torch --index-url https://download.pytorch.org/whl/cpu" >&2; \
+		exit 1; \
+	fi
+	$(BIN)/python -m pip install --quiet -e '.[test,argos]'
+	touch $@
 
 system-packages:
 	scripts/system-packages

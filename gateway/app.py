@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 import gateway
-from gateway.api import errors, health, v1
+from gateway.api import errors, health, openai, v1
 from gateway.api.limits import BodyLimit
 from gateway.chat import ChatService
 from gateway.config import Settings
@@ -40,12 +40,14 @@ def create_app(settings: Settings | None = None, service: ChatService | None = N
     errors.install(app)
     app.include_router(v1.router)
     app.include_router(health.router)
+    app.include_router(openai.router)
     app.add_middleware(BodyLimit, max_bytes=settings.service.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.facade.max_body_bytes, prefix="/v1/")
     if settings.server.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.server.cors_origins,
             allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type", "Accept-Language"],
+            allow_headers=["Content-Type", "Accept-Language", "Authorization"],
         )
     return app

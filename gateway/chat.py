@@ -10,8 +10,8 @@ import logging
 import unicodedata
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import anyio.to_thread
@@ -25,17 +25,20 @@ from gateway.api.schemas import (
     HotQuestion,
     Notice,
 )
-from gateway.backends.base import Answer, Backend, BackendError, Delta, Done, Query, Replace
-from gateway.config import Settings
+from gateway.backends.base import Answer, Backend, Delta, Done, Query, Replace, Turn
+from gateway.config import SessionsConfig, Settings
 from gateway.errors import GatewayError
-from gateway.routing import Router
+from gateway.routing import NoAnswer, Plan, Router
 from gateway.safety import pii
 from gateway.services import Services
+from gateway.state import sessions as session_stores
+from gateway.state.sessions import Conversation, MemorySessionStore, SessionStore
 from gateway.state.store import Feedback, SqlStore, Store
 from gateway.text import markdown_to_text
-from gateway.understanding import reply
+from gateway.translation.service import TranslationService
 from gateway.understanding.base import Analysis
 from gateway.understanding.pipeline import Pipeline
+from gateway.understanding.reply import did_you_mean, in_resident_script
 
 log = logging.getLogger("gateway.chat")
 
@@ -56,15 +59,16 @@ class Prepared:
 
     query: Query
     notices: list[Notice]
-    analysis: Analysis
-
-    @property
-    def did_you_mean(self) -> str | None:
-        return reply.did_you_mean(self.analysis, self.query.text)
+    #: The resident's language: the answer is brought back into it (docs/translation.md).
+    language: str = "zh"
+    #: How the question was understood (docs/understanding.md).
+    analysis: Analysis | None = None
+    #: The question as understood, when pinyin conversion or typo correction changed it.
+    did_you_mean: str | None = None
 
     def reply(self, text: str) -> str:
-        """``text`` in the resident's own script."""
-        return reply.in_resident_script(self.analysis, text)
+        """``text`` in the resident's own script (Traditional for those who wrote it)."""
+        return in_resident_script(self.analysis, text) if self.analysis else text
 
 
 class ChatService:
@@ -76,6 +80,8 @@ class ChatService:
         backends: dict[str, Backend],
         router: Router,
         store: Store,
+        sessions: SessionStore | None = None,
+        translation: TranslationService | None = None,
     ) -> None:
         self.settings = settings
         self.services = services
@@ -83,6 +89,8 @@ class ChatService:
         self.backends = backends
         self.router = router
         self.store = store
+        self.sessions = sessions or MemorySessionStore(SessionsConfig())
+        self.translation = translation or TranslationService.from_settings(settings, services)
         self._recent: OrderedDict[str, AnswerRecord] = OrderedDict()
 
     @classmethod
@@ -96,8 +104,16 @@ class ChatService:
             services=services,
             pipeline=Pipeline.from_config(settings.understanding),
             backends=backends,
-            router=Router(settings.routes, backends),
+            router=Router(
+                settings.routes,
+                backends,
+                configs={config.name: config for config in settings.backends},
+                services=services,
+                config=settings.routing,
+            ),
             store=SqlStore(settings.state.database_url),
+            sessions=session_stores.create(settings.sessions),
+            translation=TranslationService.from_settings(settings, services),
         )
 
     async def startup(self) -> None:
@@ -105,10 +121,13 @@ class ChatService:
         await anyio.to_thread.run_sync(self.pipeline.learn, index.knowledge)
         for backend in self.backends.values():
             await backend.startup()
+        await self.translation.startup()
 
     async def aclose(self) -> None:
         for backend in self.backends.values():
             await backend.aclose()
+        await self.sessions.aclose()
+        await self.translation.aclose()
         await self.store.aclose()
 
     @property
@@ -132,71 +151,78 @@ class ChatService:
                 )
             )
         original = pii.mask(unicodedata.normalize("NFKC", request.message)).text
+        language = self.translation.question_language(analysis.language, locale, masked.text)
         query = Query(
             text=masked.text,
+            language=language,
             session_id=request.session_id or uuid.uuid4().hex,
             locale=locale,
             original=original,
             agent=request.agent,
         )
-        return Prepared(query, notices, analysis)
+        return Prepared(
+            query, notices, language, analysis, did_you_mean(analysis, masked.text)
+        )
 
-    async def answer(self, request: ChatRequest, locale: str) -> ChatResponse:
+    async def answer(
+        self, request: ChatRequest, locale: str, history: Sequence[Turn] | None = None
+    ) -> ChatResponse:
+        """``history``: the earlier turns, when the caller keeps the conversation itself (the
+        OpenAI-compatible API); otherwise the session's are used."""
         prepared = self.prepare(request, locale)
-        query = prepared.query
-        not_found: tuple[Backend, Answer] | None = None
-        for backend in self.router.backends_for(query):
-            try:
-                answer = await backend.ask(query)
-            except BackendError as exc:
-                log.warning("back end %s failed: %s", backend.name, exc)
-                if exc.retryable:
-                    continue
-                break
-            if answer.found:
-                return await self._respond(prepared, backend, answer)
-            not_found = not_found or (backend, answer)
-        return await self._not_answered(prepared, not_found)
+        prepared.query = await self.translation.question(prepared.query)
+        plan, conversation = await self._plan(prepared.query, history)
+        try:
+            backend, answer = await self.router.ask(plan, conversation.backend_ids)
+        except NoAnswer:
+            return await self._not_answered(prepared, None)
+        if not answer.found:
+            return await self._not_answered(prepared, (backend, answer))
+        await self._converse(prepared.query, backend, answer)
+        return await self._respond(prepared, backend, answer)
 
-    async def stream(self, request: ChatRequest, locale: str) -> AsyncIterator[tuple[str, Any]]:
+    async def stream(
+        self, request: ChatRequest, locale: str, history: Sequence[Turn] | None = None
+    ) -> AsyncIterator[tuple[str, Any]]:
         """``(event, data)`` pairs: ``delta``/``replace`` text, then ``citations`` and ``done``,
         or ``error``. Bad input raises before the first event, so it gets a plain error reply."""
         prepared = self.prepare(request, locale)
-        return self._stream(prepared)
+        return self._stream(prepared, history)
 
-    async def _stream(self, prepared: Prepared) -> AsyncIterator[tuple[str, Any]]:
+    async def _stream(
+        self, prepared: Prepared, history: Sequence[Turn] | None = None
+    ) -> AsyncIterator[tuple[str, Any]]:
+        prepared.query = await self.translation.question(prepared.query)
         query = prepared.query
+        plan, conversation = await self._plan(query, history)
+        # An answer to be translated is sent whole once translated, not piece by piece.
+        hold = self.translation.translates(prepared.language)
         not_found: tuple[Backend, Answer] | None = None
-        for backend in self.router.backends_for(query):
-            started = False
-            try:
-                async for event in backend.stream(query):
-                    if isinstance(event, Done):
-                        if not event.answer.found and not started:
-                            not_found = not_found or (backend, event.answer)
-                            break
-                        response = await self._respond(prepared, backend, event.answer)
-                        yield (
-                            "citations",
-                            {"citations": [c.model_dump() for c in response.citations]},
-                        )
-                        yield "done", response.model_dump()
-                        return
-                    started = True
-                    kind = "delta" if isinstance(event, Delta) else "replace"
-                    assert isinstance(event, Delta | Replace)
-                    yield kind, {"text": prepared.reply(event.text)}
-            except BackendError as exc:
-                log.warning("back end %s failed while streaming: %s", backend.name, exc)
-                if started:
-                    # Part of an answer has reached the resident: another back end's answer
-                    # would not continue it, so say what happened instead.
-                    await self._keep(query, "backend_failed")
-                    yield "error", self._error_body(GatewayError("backend_unavailable"), query)
+        try:
+            async for backend, event in self.router.stream(plan, conversation.backend_ids):
+                if isinstance(event, Done):
+                    if not event.answer.found:
+                        not_found = (backend, event.answer)
+                        break
+                    await self._converse(query, backend, event.answer)
+                    response = await self._respond(prepared, backend, event.answer)
+                    if hold:
+                        yield "delta", {"text": response.answer}
+                    yield "citations", {"citations": [c.model_dump() for c in response.citations]}
+                    yield "done", response.model_dump()
                     return
-                if not exc.retryable:
-                    break
-                continue
+                if hold:
+                    continue
+                kind = "delta" if isinstance(event, Delta) else "replace"
+                assert isinstance(event, Delta | Replace)
+                yield kind, {"text": prepared.reply(event.text)}
+        except NoAnswer as failure:
+            if failure.started:
+                # Part of an answer has reached the resident: another back end's answer
+                # would not continue it, so say what happened instead.
+                await self._keep(query, "backend_failed")
+                yield "error", self._error_body(GatewayError("backend_unavailable"), query)
+                return
         try:
             response = await self._not_answered(prepared, not_found)
         except GatewayError as error:
@@ -206,11 +232,33 @@ class ChatService:
         yield "citations", {"citations": []}
         yield "done", response.model_dump()
 
+    async def _plan(
+        self, query: Query, history: Sequence[Turn] | None
+    ) -> tuple[Plan, Conversation]:
+        """The route for the question, read in the light of the conversation so far."""
+        conversation = Conversation(query.session_id)
+        try:
+            conversation = await self.sessions.load(query.session_id)
+        except Exception:
+            log.exception("could not load the conversation; answering without it")
+        turns = tuple(history) if history is not None else tuple(conversation.turns)
+        return await self.router.plan(replace(query, history=turns)), conversation
+
+    async def _converse(self, query: Query, backend: Backend, answer: Answer) -> None:
+        """Remember the exchange for the session's next question."""
+        turns = [Turn("user", query.text), Turn("assistant", pii.mask(answer.text).text)]
+        try:
+            await self.sessions.append(
+                query.session_id, turns, backend.name, answer.conversation_id
+            )
+        except Exception:
+            log.exception("could not keep the conversation")
+
     async def _respond(self, prepared: Prepared, backend: Backend, answer: Answer) -> ChatResponse:
         query = prepared.query
         message_id = uuid.uuid4().hex
         self._remember(message_id, AnswerRecord(query.text, backend.name, answer.entry_id or ""))
-        return ChatResponse(
+        response = ChatResponse(
             message_id=message_id,
             session_id=query.session_id,
             answer=prepared.reply(answer.text),
@@ -231,6 +279,7 @@ class ChatService:
             backend=backend.name,
             did_you_mean=prepared.did_you_mean,
         )
+        return await self.translation.localize(prepared.language, query, answer, response)
 
     async def _not_answered(
         self, prepared: Prepared, not_found: tuple[Backend, Answer] | None
@@ -244,7 +293,7 @@ class ChatService:
         text = locales.text("answer.not_found", query.locale, hotline=self.hotline)
         message_id = uuid.uuid4().hex
         self._remember(message_id, AnswerRecord(query.text, backend.name, ""))
-        return ChatResponse(
+        response = ChatResponse(
             message_id=message_id,
             session_id=query.session_id,
             answer=text,
@@ -256,6 +305,7 @@ class ChatService:
             backend=backend.name,
             did_you_mean=prepared.did_you_mean,
         )
+        return await self.translation.localize(prepared.language, query, None, response)
 
     def _error_body(self, error: GatewayError, query: Query) -> dict[str, Any]:
         return error.body(query.locale, hotline=self.hotline)

@@ -13,7 +13,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -64,6 +64,24 @@ class UnderstandingConfig(Section):
     options: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
+class TranslationConfig(Section):
+    #: The machine translation engine: ``none``, ``argos``, ``libretranslate``, ``llm`` (or one
+    #: installed from the ``gateway.translators`` entry points).
+    engine: str = "none"
+    #: Languages the back ends read. Questions in other languages are translated into the
+    #: first, and answers back into the resident's language.
+    backend_languages: list[str] = Field(default_factory=lambda: ["zh"], min_length=1)
+    #: Glossary files (TSV, the columns of gateway/data/glossary.tsv) added to the bundled one.
+    glossaries: list[str] = Field(default_factory=list)
+    #: Translations kept in memory (least recently used dropped first); 0 turns the cache off.
+    cache_size: int = Field(4096, ge=0)
+    #: How alike (0–1) a question must be to a curated question in the knowledge base to be
+    #: taken as that entry's question without machine translation.
+    curated_min_similarity: float = Field(0.7, ge=0, le=1)
+    #: Options by engine name, e.g. ``[translation.options.llm] base_url = "…"``.
+    options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
 class StateConfig(Section):
     #: SQLAlchemy URL of the durable store (feedback, unanswered questions).
     database_url: str = "sqlite:///var/gateway.db"
@@ -76,13 +94,75 @@ class PortalConfig(Section):
     port: int = 7860
 
 
+class HttpConfig(Section):
+    """The one HTTP client setup every back end uses (gateway/http.py)."""
+
+    #: ``aiohttp``: httpx's API over aiohttp's connection pool (measured several times faster
+    #: here, see docs/benchmarks.md); ``httpx``: httpx's own pool.
+    transport: Literal["aiohttp", "httpx"] = "aiohttp"
+    #: Seconds to open a connection to a back end.
+    connect_timeout: float = Field(5.0, gt=0)
+    #: Open connections per back end, and how many of them are kept idle.
+    max_connections: int = Field(256, ge=1)
+    max_keepalive_connections: int = Field(64, ge=0)
+    keepalive_expiry: float = Field(30.0, ge=0)
+
+
+class SessionsConfig(Section):
+    """Conversations kept for follow-up questions (gateway/state/sessions.py)."""
+
+    #: The store: ``memory`` (in this process) or one from the ``gateway.sessions`` entry points.
+    store: str = "memory"
+    #: Earlier question-and-answer pairs handed to back ends with a new question.
+    max_turns: int = Field(6, ge=0, le=50)
+    #: A conversation idle this many seconds is forgotten.
+    ttl: float = Field(1800.0, gt=0)
+    #: The most conversations kept at once; the least recently used go first.
+    max_sessions: int = Field(50_000, ge=1)
+
+
+class RoutingConfig(Section):
+    #: How sure the FAQ index must be of a question's topic to route by its category, or to
+    #: carry an earlier question's topic over to a follow-up (0–1, like the FAQ back end's).
+    min_confidence: float = Field(0.6, ge=0, le=1)
+    #: How many earlier questions a topic-less follow-up may take its topic from (0: none).
+    follow_up_turns: int = Field(3, ge=0, le=10)
+    #: A question is topic-less when it says less than this share of its best FAQ hit's own
+    #: question (rarity-weighted words, 0–1): 需要什么材料 says 0.17 of 复婚需要什么材料.
+    follow_up_coverage: float = Field(0.5, ge=0, le=1)
+
+
+class FacadeConfig(Section):
+    """The OpenAI-compatible ``POST /v1/chat/completions``."""
+
+    #: Environment variable holding the key clients must send as ``Authorization: Bearer``.
+    #: Empty: the header is accepted and ignored.
+    api_key_env: str = ""
+    #: The model name reported in replies and listed by ``GET /v1/models``.
+    model: str = "gov-assistant"
+    #: Largest request body, in bytes (clients send the whole conversation each time).
+    max_body_bytes: int = Field(256_000, ge=1000)
+
+
 class BackendConfig(BaseModel):
-    """One back end: ``name`` and ``type`` plus the options of that type (checked by the type)."""
+    """One back end: ``name`` and ``type``, how the router guards it, and the options of that
+    type (checked by the type)."""
 
     model_config = ConfigDict(extra="allow")
 
     name: str
     type: str
+    #: Seconds for the whole answer; past it the back end has failed.
+    timeout: float = Field(60.0, gt=0)
+    #: Seconds until the first piece of a streamed answer (a stream that opens and then says
+    #: nothing fails here, and the next back end is tried).
+    first_token_timeout: float = Field(15.0, gt=0)
+    #: Questions this back end answers at once; more go to the route's next back end.
+    max_concurrency: int = Field(64, ge=1)
+    #: Consecutive failures that open the circuit breaker (the back end is skipped) …
+    breaker_failures: int = Field(5, ge=1)
+    #: … and seconds until one question is let through again to probe it.
+    breaker_reset: float = Field(30.0, gt=0)
 
     @property
     def options(self) -> dict[str, Any]:
@@ -90,10 +170,32 @@ class BackendConfig(BaseModel):
 
 
 class RouteConfig(Section):
-    #: ``"*"`` matches every question.
-    match: str = "*"
+    """Which back ends answer which questions. A route matches when every condition it sets
+    holds; ``keywords`` and ``categories`` are one condition (the question's intent), met by
+    either. Routes are tried in order; one without conditions matches every question."""
+
+    #: A name for logs and ``GET /api/v1/backends``.
+    name: str = ""
+    #: Kept for older configuration files: ``"*"`` (the conditions decide).
+    match: Literal["*"] = "*"
+    #: The assistant the resident picked in the UI (``ChatRequest.agent``).
+    agents: list[str] = Field(default_factory=list)
+    #: The resident's language: the question's language or the UI locale (``en``, ``zh-HK`` …).
+    languages: list[str] = Field(default_factory=list)
+    #: Words of which the question must contain one.
+    keywords: list[str] = Field(default_factory=list)
+    #: Knowledge-base categories of the question's best FAQ hit (``housing_fund`` …).
+    categories: list[str] = Field(default_factory=list)
     #: Back-end names, tried in order.
     backends: list[str]
+
+    @property
+    def catch_all(self) -> bool:
+        return not (self.agents or self.languages or self.keywords or self.categories)
+
+    @property
+    def label(self) -> str:
+        return self.name or ("*" if self.catch_all else ",".join(self.backends))
 
 
 def _default_backends() -> list[BackendConfig]:
@@ -110,7 +212,12 @@ class Settings(Section):
     knowledge: KnowledgeConfig = Field(default_factory=KnowledgeConfig)
     understanding: UnderstandingConfig = Field(default_factory=UnderstandingConfig)
     state: StateConfig = Field(default_factory=StateConfig)
+    translation: TranslationConfig = Field(default_factory=TranslationConfig)
     portal: PortalConfig = Field(default_factory=PortalConfig)
+    http: HttpConfig = Field(default_factory=HttpConfig)
+    sessions: SessionsConfig = Field(default_factory=SessionsConfig)
+    routing: RoutingConfig = Field(default_factory=RoutingConfig)
+    facade: FacadeConfig = Field(default_factory=FacadeConfig)
     backends: list[BackendConfig] = Field(default_factory=_default_backends)
     routes: list[RouteConfig] = Field(default_factory=_default_routes)
 

@@ -16,6 +16,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "invalid_request": 422,
     "unsupported_media_type": 415,
     "request_too_large": 413,
+    "unauthorized": 401,
     "not_found": 404,
     "method_not_allowed": 405,
     "backend_unavailable": 503,

@@ -10,12 +10,16 @@ and configuration then names it by that key (``type = "mycorp"``). Built-in impl
 listed here too, by import path, so they load lazily and a missing optional dependency only
 matters when its implementation is used.
 
-====================  ==================================================  ====================
-group                 what an implementation is                           documented in
-====================  ==================================================  ====================
-``gateway.backends``  a subclass of ``gateway.backends.base.Backend``      docs/backends.md
-``gateway.stages``    a subclass of ``gateway.understanding.base.Stage``  docs/understanding.md
-====================  ==================================================  ====================
+=======================  ======================================================  ================
+group                    an implementation is a subclass of                      documented in
+=======================  ======================================================  ================
+``gateway.backends``     ``gateway.backends.base.Backend``                       backends.md
+``gateway.stages``       ``gateway.understanding.base.Stage``                    understanding.md
+``gateway.sessions``     ``gateway.state.sessions.SessionStore``                 routing.md
+``gateway.translators``  ``gateway.translation.base.Translator``                 translation.md
+=======================  ======================================================  ================
+
+(The last column names pages in docs/.)
 """
 
 from __future__ import annotations
@@ -27,8 +31,18 @@ from typing import Any
 
 BUILTINS: dict[str, dict[str, str]] = {
     "gateway.backends": {
+        "dify": "gateway.backends.dify:DifyBackend",
+        "fastgpt": "gateway.backends.fastgpt:FastGPTBackend",
         "faq": "gateway.backends.faq:FaqBackend",
+        "http": "gateway.backends.http:HttpBackend",
+        "maxkb": "gateway.backends.maxkb:MaxKBBackend",
+        "openai": "gateway.backends.openai:OpenAIBackend",
+        "rag": "gateway.backends.rag:RagBackend",
+        "ragflow": "gateway.backends.ragflow:RagflowBackend",
         "static": "gateway.backends.static:StaticBackend",
+    },
+    "gateway.sessions": {
+        "memory": "gateway.state.sessions:MemorySessionStore",
     },
     "gateway.stages": {
         "sanitize": "gateway.understanding.sanitize:Sanitize",
@@ -38,6 +52,12 @@ BUILTINS: dict[str, dict[str, str]] = {
         "cantonese": "gateway.understanding.cantonese:Cantonese",
         "pinyin": "gateway.understanding.pinyin:Pinyin",
         "correct": "gateway.understanding.correct:Correct",
+    },
+    "gateway.translators": {
+        "none": "gateway.translation.none:NoTranslator",
+        "argos": "gateway.translation.argos:ArgosTranslator",
+        "libretranslate": "gateway.translation.libretranslate:LibreTranslateTranslator",
+        "llm": "gateway.translation.llm:LlmTranslator",
     },
 }
 

@@ -1,29 +1,430 @@
-"""Routing: which back ends, in which order, answer a question."""
+"""Routing: which back ends answer a question, in which order, and how each one is guarded.
+
+A question first gets its route (:meth:`Router.plan`): the first ``[[routes]]`` entry whose
+conditions hold — the assistant picked in the UI, the resident's language, keywords, or the
+category of the question's best FAQ hit. A topic-less follow-up (需要什么材料？) takes its topic
+from an earlier question of the conversation first.
+
+Then the route's back ends are tried in order (:meth:`Router.ask`, :meth:`Router.stream`). Each
+is a :class:`Lane`: a back end with a total and a first-piece timeout, a concurrency limit and
+a :class:`CircuitBreaker`. A retryable failure (connection, timeout, 429, 5xx, a malformed
+reply) moves on to the next back end, never back to one that failed; a refusal (400, 401)
+stops. Once a piece of an answer has reached the resident nothing fails over: the stream ends
+with :class:`NoAnswer` (``started``) and the resident is told politely. docs/routing.md.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
-from gateway.backends.base import Backend, Query
-from gateway.config import ConfigError, RouteConfig
+from gateway.backends.base import Answer, Backend, BackendError, Done, Event, Query
+from gateway.config import BackendConfig, ConfigError, RouteConfig, RoutingConfig
+
+if TYPE_CHECKING:
+    from gateway.knowledge.index import Hit
+    from gateway.services import Services
+
+log = logging.getLogger("gateway.routing")
+
+
+class CircuitBreaker:
+    """Closed: questions pass. After ``failures`` consecutive failures it opens: the back end
+    is skipped. After ``reset_after`` seconds one question is let through (half-open); its
+    success closes the breaker, its failure opens it again for another ``reset_after``."""
+
+    def __init__(
+        self, failures: int, reset_after: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.threshold = failures
+        self.reset_after = reset_after
+        self.clock = clock
+        self.failures = 0
+        self.opened_at: float | None = None
+        self.probing = False
+
+    @property
+    def state(self) -> str:
+        if self.opened_at is None:
+            return "closed"
+        if self.clock() - self.opened_at >= self.reset_after:
+            return "half_open"
+        return "open"
+
+    def allow(self) -> bool:
+        """Whether a question may go to the back end now (taking the probe when half-open)."""
+        state = self.state
+        if state == "closed":
+            return True
+        if state == "half_open" and not self.probing:
+            self.probing = True
+            return True
+        return False
+
+    def succeeded(self) -> None:
+        self.failures = 0
+        self.opened_at = None
+        self.probing = False
+
+    def failed(self) -> None:
+        self.failures += 1
+        if self.probing or self.failures >= self.threshold:
+            self.opened_at = self.clock()
+        self.probing = False
+
+    def release(self) -> None:
+        """The question let through ended without a verdict (the resident left)."""
+        self.probing = False
+
+
+class Lane:
+    """A back end as the router uses it: its timeouts, breaker and concurrency limit."""
+
+    def __init__(
+        self, backend: Backend, config: BackendConfig, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.backend = backend
+        self.timeout = config.timeout
+        self.first_token_timeout = min(config.first_token_timeout, config.timeout)
+        self.max_concurrency = config.max_concurrency
+        self.breaker = CircuitBreaker(config.breaker_failures, config.breaker_reset, clock)
+        self.in_flight = 0
+
+    @property
+    def name(self) -> str:
+        return self.backend.name
+
+    def enter(self) -> str:
+        """Take a place for one question; the reason when the back end must be skipped."""
+        if self.in_flight >= self.max_concurrency:
+            return "busy"
+        if not self.breaker.allow():
+            return "circuit open"
+        self.in_flight += 1
+        return ""
+
+    def leave(self) -> None:
+        self.in_flight -= 1
+        self.breaker.release()
+
+    def settle(self, error: BackendError | None) -> None:
+        # A refusal (400, 401) came from a back end that is up: it does not trip the breaker.
+        if error is not None and error.retryable:
+            self.breaker.failed()
+        else:
+            self.breaker.succeeded()
+
+    async def ask(self, query: Query) -> Answer:
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await self.backend.ask(query)
+        except TimeoutError:
+            raise BackendError(f"{self.name}: no answer within {self.timeout:g} s") from None
+        except BackendError:
+            raise
+        except Exception as exc:
+            raise _unexpected(self.name, exc) from exc
+
+    async def stream(self, query: Query) -> AsyncIterator[Event]:
+        """The back end's events, each within its deadline: the first within
+        ``first_token_timeout``, all of them within ``timeout``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        first_deadline = loop.time() + self.first_token_timeout
+        events = self.backend.stream(query)
+        async with aclosing(events):  # type: ignore[type-var]
+            first = True
+            while True:
+                try:
+                    async with asyncio.timeout_at(first_deadline if first else deadline):
+                        event = await anext(events)
+                except StopAsyncIteration:
+                    raise BackendError(f"{self.name}: the stream ended without an answer") from None
+                except TimeoutError:
+                    if first:
+                        limit = f"no first piece within {self.first_token_timeout:g} s"
+                    else:
+                        limit = f"not finished within {self.timeout:g} s"
+                    raise BackendError(f"{self.name}: {limit}") from None
+                except BackendError:
+                    raise
+                except Exception as exc:
+                    raise _unexpected(self.name, exc) from exc
+                yield event
+                if isinstance(event, Done):
+                    return
+                first = False
+
+    def status(self) -> dict[str, Any]:
+        breaker = self.breaker
+        return {
+            "breaker": breaker.state,
+            "consecutive_failures": breaker.failures,
+            "in_flight": self.in_flight,
+            "max_concurrency": self.max_concurrency,
+            "timeout": self.timeout,
+            "first_token_timeout": self.first_token_timeout,
+        }
+
+
+def _unexpected(name: str, exc: Exception) -> BackendError:
+    # A bug in an adapter, or a reply shaped like nothing it expects: another back end may do.
+    log.exception("back end %s failed unexpectedly", name)
+    return BackendError(f"{name}: {type(exc).__name__}: {exc}")
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    backend: str
+    #: ``answered``, ``not_found``, ``failed``, ``refused``, ``skipped``.
+    outcome: str
+    detail: str = ""
+
+
+@dataclass(slots=True)
+class Plan:
+    """The route chosen for a question, and the question as the back ends will read it."""
+
+    route: RouteConfig
+    query: Query
+    #: The category of the question's best FAQ hit, when it was needed and sure enough.
+    category: str | None = None
+    #: A topic-less follow-up joined to the earlier question it follows, for back ends that
+    #: do not read the conversation themselves.
+    standalone: str | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+
+
+class NoAnswer(Exception):
+    """No back end answered. ``started``: part of an answer had already reached the resident
+    when its back end failed."""
+
+    def __init__(self, attempts: Sequence[Attempt], started: bool = False) -> None:
+        summary = "; ".join(f"{a.backend}: {a.outcome} {a.detail}".strip() for a in attempts)
+        super().__init__(summary or "no back end to try")
+        self.attempts = list(attempts)
+        self.started = started
 
 
 class Router:
-    def __init__(self, routes: Sequence[RouteConfig], backends: Mapping[str, Backend]) -> None:
+    def __init__(
+        self,
+        routes: Sequence[RouteConfig],
+        backends: Mapping[str, Backend],
+        configs: Mapping[str, BackendConfig] | None = None,
+        services: Services | None = None,
+        config: RoutingConfig | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         for route in routes:
             for name in route.backends:
                 if name not in backends:
                     raise ConfigError(
-                        f"route {route.match!r} names no configured back end {name!r}"
+                        f"route {route.label!r} names no configured back end {name!r}"
                     )
-        if not any(route.match == "*" for route in routes):
-            raise ConfigError('no route matches every question: add one with match = "*"')
+        if not any(route.catch_all for route in routes):
+            raise ConfigError(
+                "no route matches every question: add one without agents, languages, "
+                "keywords or categories"
+            )
+        configs = configs or {}
         self.routes = list(routes)
         self.backends = dict(backends)
+        self.services = services
+        self.config = config or RoutingConfig()
+        self.lanes = {
+            name: Lane(
+                backend, configs.get(name) or BackendConfig(name=name, type=backend.type), clock
+            )
+            for name, backend in backends.items()
+        }
+        self._needs_category = any(route.categories for route in routes)
+
+    @property
+    def agents(self) -> list[str]:
+        """Every assistant a route is for (the names residents can pick)."""
+        return list(dict.fromkeys(agent for route in self.routes for agent in route.agents))
+
+    def routes_of(self, backend: str) -> list[str]:
+        return [route.label for route in self.routes if backend in route.backends]
 
     def backends_for(self, query: Query) -> list[Backend]:
-        """The back ends to try for ``query``, in order."""
+        """The back ends of the first route that matches without looking up the category."""
         for route in self.routes:
-            if route.match == "*":
-                return [self.backends[name] for name in route.backends]
+            if _matches(route, query, None):
+                return [self.backends[name] for name in _unique(route.backends)]
         return []
+
+    # -- choosing the route ----------------------------------------------------------------
+
+    async def plan(self, query: Query) -> Plan:
+        hit: Hit | None = None
+        standalone = None
+        if self.services is not None and (
+            self._needs_category or (query.history and self.config.follow_up_turns)
+        ):
+            standalone, hit = await self._topic(query)
+        category = hit.entry.category if hit is not None else None
+        said = replace(query, text=standalone) if standalone else query
+        for route in self.routes:
+            if _matches(route, said, category):
+                return Plan(route, query, category, standalone)
+        raise AssertionError("the catch-all route matches every question")  # pragma: no cover
+
+    async def _topic(self, query: Query) -> tuple[str | None, Hit | None]:
+        """The question's best FAQ hit, if sure enough; a follow-up that names no topic
+        (its best hit's own question is mostly unsaid in it) is read together with the
+        earlier questions of the conversation, latest first, until one gives a sure hit."""
+        assert self.services is not None
+        index = await self.services.index()
+        threshold = self.config.min_confidence
+        hits = index.search(query.text, limit=1)
+        alone = hits[0] if hits else None
+        coverage = index.coverage(query.text, alone.entry) if alone else 0.0
+        sure = alone if alone and alone.confidence >= threshold else None
+        # A question without a word the knowledge base knows (谢谢) is no follow-up to it.
+        if alone is None or coverage >= self.config.follow_up_coverage or not query.history:
+            return None, sure
+        earlier = [turn.content for turn in reversed(query.history) if turn.role == "user"]
+        for previous in earlier[: self.config.follow_up_turns]:
+            combined = f"{previous} {query.text}"
+            found = index.search(combined, limit=1)
+            if (
+                found
+                and found[0].confidence >= threshold
+                and index.coverage(combined, found[0].entry) > coverage
+            ):
+                return combined, found[0]
+        return None, sure
+
+    # -- answering -------------------------------------------------------------------------
+
+    async def ask(
+        self, plan: Plan, conversation_ids: Mapping[str, str] | None = None
+    ) -> tuple[Backend, Answer]:
+        """The first answer of the route's back ends; the first "not found" when none has one.
+        Raises :class:`NoAnswer` when every back end failed."""
+        not_found: tuple[Backend, Answer] | None = None
+        for lane in self._lanes(plan):
+            if not self._enter(lane, plan):
+                continue
+            error: BackendError | None = None
+            try:
+                answer = await lane.ask(self._query_for(plan, lane, conversation_ids))
+            except BackendError as exc:
+                error = exc
+            finally:
+                lane.leave()
+            lane.settle(error)
+            if error is not None:
+                if not self._failed(plan, lane, error):
+                    break
+                continue
+            if answer.found:
+                plan.attempts.append(Attempt(lane.name, "answered"))
+                return lane.backend, answer
+            plan.attempts.append(Attempt(lane.name, "not_found"))
+            not_found = not_found or (lane.backend, answer)
+        if not_found is not None:
+            return not_found
+        raise NoAnswer(plan.attempts)
+
+    async def stream(
+        self, plan: Plan, conversation_ids: Mapping[str, str] | None = None
+    ) -> AsyncIterator[tuple[Backend, Event]]:
+        """``(back end, event)`` pairs of the answering back end, ending with its ``Done``
+        (``found`` false when no back end had an answer). Raises :class:`NoAnswer`."""
+        not_found: tuple[Backend, Answer] | None = None
+        for lane in self._lanes(plan):
+            if not self._enter(lane, plan):
+                continue
+            started = False
+            error: BackendError | None = None
+            try:
+                async with aclosing(
+                    lane.stream(self._query_for(plan, lane, conversation_ids))
+                ) as events:
+                    async for event in events:
+                        if isinstance(event, Done):
+                            if event.answer.found or started:
+                                lane.settle(None)
+                                plan.attempts.append(Attempt(lane.name, "answered"))
+                                yield lane.backend, event
+                                return
+                            plan.attempts.append(Attempt(lane.name, "not_found"))
+                            not_found = not_found or (lane.backend, event.answer)
+                            break
+                        started = True
+                        yield lane.backend, event
+            except BackendError as exc:
+                error = exc
+            finally:
+                lane.leave()
+            lane.settle(error)
+            if error is not None:
+                if started:
+                    plan.attempts.append(
+                        Attempt(lane.name, "failed", f"after the first piece: {error}")
+                    )
+                    log.warning("back end %s failed mid-answer: %s", lane.name, error)
+                    raise NoAnswer(plan.attempts, started=True) from error
+                if not self._failed(plan, lane, error):
+                    break
+        if not_found is not None:
+            yield not_found[0], Done(not_found[1])
+            return
+        raise NoAnswer(plan.attempts)
+
+    def _lanes(self, plan: Plan) -> list[Lane]:
+        return [self.lanes[name] for name in _unique(plan.route.backends)]
+
+    def _enter(self, lane: Lane, plan: Plan) -> bool:
+        reason = lane.enter()
+        if reason:
+            plan.attempts.append(Attempt(lane.name, "skipped", reason))
+            log.info("back end %s skipped: %s", lane.name, reason)
+        return not reason
+
+    def _failed(self, plan: Plan, lane: Lane, error: BackendError) -> bool:
+        """Record a failure; whether to go on to the next back end."""
+        outcome = "failed" if error.retryable else "refused"
+        plan.attempts.append(Attempt(lane.name, outcome, str(error)))
+        log.warning("back end %s %s: %s", lane.name, outcome, error)
+        return error.retryable
+
+    @staticmethod
+    def _query_for(plan: Plan, lane: Lane, conversation_ids: Mapping[str, str] | None) -> Query:
+        conversation_id = (conversation_ids or {}).get(lane.name, "")
+        text = plan.query.text
+        if plan.standalone and not lane.backend.follows_conversation:
+            text = plan.standalone
+        if conversation_id == plan.query.conversation_id and text == plan.query.text:
+            return plan.query
+        return replace(plan.query, text=text, conversation_id=conversation_id)
+
+    def status(self) -> dict[str, dict[str, Any]]:
+        return {name: lane.status() for name, lane in self.lanes.items()}
+
+
+def _unique(names: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(names))
+
+
+def _matches(route: RouteConfig, query: Query, category: str | None) -> bool:
+    if route.agents and query.agent not in route.agents:
+        return False
+    if route.languages:
+        spoken = {query.language.lower(), query.locale.lower(), query.locale.split("-")[0].lower()}
+        if not spoken & {language.lower() for language in route.languages}:
+            return False
+    if route.keywords or route.categories:
+        said = f"{query.text} {query.original}"
+        by_keyword = any(keyword in said for keyword in route.keywords)
+        by_category = category is not None and category in route.categories
+        return by_keyword or by_category
+    return True

@@ -64,6 +64,11 @@ class ChatResponse(BaseModel):
         description="The question as the gateway understood it, when that differs from what "
         "the resident typed (corrected spelling, pinyin turned into characters).",
     )
+    original_answer: str | None = Field(
+        None,
+        description="When the answer was machine translated: the answer as the back end wrote "
+        "it (Markdown, usually Chinese), for the resident to check or show an official.",
+    )
 
 
 class FeedbackRequest(Request):
@@ -110,6 +115,20 @@ class BackendHealth(BaseModel):
     type: str
     ok: bool
     detail: str = ""
+    breaker: str = Field("closed", description="closed, open (skipped) or half_open (probing).")
+
+
+class BackendStatus(BackendHealth):
+    consecutive_failures: int = 0
+    in_flight: int = Field(0, description="Questions being answered now.")
+    max_concurrency: int = 0
+    timeout: float = Field(0, description="Seconds for a whole answer.")
+    first_token_timeout: float = Field(0, description="Seconds for a stream's first piece.")
+    routes: list[str] = Field(default_factory=list, description="Routes that use it.")
+
+
+class Backends(BaseModel):
+    backends: list[BackendStatus]
 
 
 class Readiness(BaseModel):

@@ -10,10 +10,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 import locales
+from gateway.api.health import backend_statuses
 from gateway.api.locale import request_locale
 from gateway.api.schemas import (
     AnalysisOut,
     AnalyzeRequest,
+    Backends,
     Categories,
     CategoryOut,
     ChatRequest,
@@ -92,6 +94,14 @@ async def categories(request: Request, lang: str | None = None) -> Categories:
     locale = request_locale(request, lang)
     pairs = await _chat(request).categories(locale)
     return Categories(categories=[CategoryOut(id=id_, name=name) for id_, name in pairs])
+
+
+@router.get("/backends", response_model=Backends, summary="Back ends: health, breaker, load")
+async def backends(request: Request) -> Backends:
+    """Every configured back end: its own health check, its circuit breaker (``closed``,
+    ``open`` while it is skipped, ``half_open`` while one question probes it), the questions
+    it is answering now, its limits and the routes that use it."""
+    return Backends(backends=await backend_statuses(_chat(request)))
 
 
 @router.api_route(

@@ -46,6 +46,9 @@ class Query:
     original: str = ""
     #: The assistant or service category the resident picked in the UI, if any.
     agent: str | None = None
+    #: This back end's own id for the conversation (Dify, FastGPT, MaxKB), as it returned it
+    #: in ``Answer.conversation_id`` with an earlier answer of the session; empty at first.
+    conversation_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,9 @@ class Answer:
     category: str | None = None
     #: Anything else worth keeping in the trace (scores, back-end ids).
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: The back end's own id for the conversation, handed back with the session's next
+    #: question as ``Query.conversation_id``.
+    conversation_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +136,10 @@ class Backend(ABC):
 
     type: ClassVar[str]
     Options: ClassVar[type[BaseModel]] = NoOptions
+    #: True when the back end reads the conversation itself (``Query.history`` or its own
+    #: conversation id): it gets a follow-up as the resident said it. Others get a topic-less
+    #: follow-up joined to the earlier question it follows (docs/routing.md).
+    follows_conversation: ClassVar[bool] = False
 
     def __init__(self, name: str, options: BaseModel, services: Services) -> None:
         self.name = name

@@ -92,18 +92,32 @@ class FaqIndex:
             if combined[i] > 0
         ]
 
+    def coverage(self, text: str, entry: Entry) -> float:
+        """How much of ``entry``'s question ``text`` says: the rarity-weighted share of the
+        words of the entry's question, or of its closest phrasing, found in ``text`` (0–1).
+
+        The confidence of a hit measures the reverse, how much of the question the entry
+        covers. A follow-up such as 需要什么材料 is fully covered by many entries yet names
+        none of their topics: its coverage is low."""
+        words = set(tokens(text))
+        phrasings = (entry.question, *entry.phrasings)
+        return max(self._found_share(set(tokens(phrasing)), words) for phrasing in phrasings)
+
     def _confidence(self, words: list[str], position: int) -> float:
         # Words are recomputed for the few hits rather than kept for every entry, which would
         # cost more memory than the index itself on a large base.
         entry_words = set(tokens(_question_text(self.entries[position])))
-        documents = len(self.entries)
         unique = set(words)
-        matched_words = {word for word in unique if word in entry_words}
+        return self._found_share(unique, {word for word in unique if word in entry_words})
+
+    def _found_share(self, words: set[str], found: set[str]) -> float:
+        """The rarity-weighted share of ``words`` that are in ``found`` or made of its words."""
+        documents = len(self.entries)
         total = matched = 0.0
-        for word in unique:
+        for word in words:
             weight = self._questions.idf(word, documents)
             total += weight
-            if word in matched_words or _composed_of(word, matched_words):
+            if word in found or _composed_of(word, found):
                 matched += weight
         return matched / total if total else 0.0
 

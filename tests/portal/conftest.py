@@ -19,7 +19,9 @@ def portal_url(tmp_path_factory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Per module: Playwright's synchronous API keeps an event loop running in this thread
+    # while the browser is open, which would break the async tests of later modules.
     with chromium() as browser:
         yield browser

@@ -1,0 +1,159 @@
+"""What every back end reached over HTTP shares: its base URL and key, the gateway's one HTTP
+client (gateway/http.py), and one reading of replies, JSON and Server-Sent Events alike, that
+turns every way a remote engine can fail into a :class:`BackendError`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from httpx_sse import EventSource, ServerSentEvent
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.backends.base import Backend, BackendError, Health
+from gateway.http import check_status, create_client, transport_failure
+
+log = logging.getLogger("gateway.backends")
+
+
+class RemoteOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    #: The engine's address, e.g. ``http://dify.internal`` (each type documents the form).
+    base_url: str
+    #: Name of the environment variable holding the API key (never the key itself).
+    api_key_env: str = ""
+    #: Extra HTTP headers sent with every request.
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class RemoteBackend(Backend):
+    """A back end behind an HTTP API. Subclasses implement ``ask``/``stream`` with
+    :meth:`post_json` and :meth:`open_stream`."""
+
+    options: RemoteOptions
+    client: httpx.AsyncClient | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._urls: dict[str, httpx.URL] = {}
+
+    @property
+    def api_key(self) -> str:
+        return os.environ.get(self.options.api_key_env, "") if self.options.api_key_env else ""
+
+    def auth_headers(self) -> dict[str, str]:
+        """How the key is sent; engines that want another header override this."""
+        return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+
+    async def startup(self) -> None:
+        if self.client is not None:
+            return
+        if self.options.api_key_env and not self.api_key:
+            log.warning(
+                "back end %s: the environment variable %s is not set; sending no key",
+                self.name,
+                self.options.api_key_env,
+            )
+        self.client = create_client(
+            self.services.settings.http,
+            base_url=self.options.base_url.rstrip("/"),
+            headers={**self.auth_headers(), **self.options.headers},
+        )
+
+    async def aclose(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+            self.client = None
+
+    async def health(self) -> Health:
+        if self.options.api_key_env and not self.api_key:
+            return Health(ok=False, detail=f"{self.options.api_key_env} is not set")
+        return Health(ok=True, detail=self.options.base_url)
+
+    def _client(self) -> httpx.AsyncClient:
+        if self.client is None:
+            raise BackendError(f"{self.name}: not started", retryable=True)
+        return self.client
+
+    def url(self, path: str) -> httpx.URL:
+        """The absolute URL of ``path``, parsed once: httpx parses a text URL on every request,
+        which measurably costs throughput (docs/benchmarks.md)."""
+        parsed = self._urls.get(path)
+        if parsed is None:
+            parsed = self._client().base_url.join(path.lstrip("/"))
+            if len(self._urls) < 64:  # paths with the question in them are not kept
+                self._urls[path] = parsed
+        return parsed
+
+    # -- requests --------------------------------------------------------------------------
+
+    async def request_json(self, method: str, url: str, **kwargs: Any) -> Any:
+        """The JSON reply to one request."""
+        try:
+            response = await self._client().request(method, self.url(url), **kwargs)
+        except httpx.HTTPError as exc:
+            raise transport_failure(self.name, exc) from exc
+        check_status(self.name, response, response.content)
+        return self.parse_json(response.content)
+
+    async def post_json(self, url: str, body: Any) -> Any:
+        return await self.request_json("POST", url, json=body)
+
+    @asynccontextmanager
+    async def open_stream(self, url: str, body: Any) -> AsyncIterator[httpx.Response]:
+        """POST ``body`` and hold the reply open for reading as it arrives. Failures to
+        connect or read, and error statuses, come out as ``BackendError``."""
+        try:
+            async with self._client().stream(
+                "POST", self.url(url), json=body, headers={"Accept": "text/event-stream"}
+            ) as response:
+                if response.status_code >= 400:
+                    check_status(self.name, response, await response.aread())
+                yield response
+        except httpx.HTTPError as exc:
+            raise transport_failure(self.name, exc) from exc
+
+    async def events(self, response: httpx.Response) -> AsyncIterator[ServerSentEvent]:
+        """The Server-Sent Events of a reply. A reply that is JSON instead (engines answer
+        errors so even to streaming requests) is handed to :meth:`refusal`."""
+        content_type = response.headers.get("content-type", "")
+        if "text/event-stream" not in content_type:
+            body = await response.aread()
+            raise self.refusal(self.parse_json(body))
+        async for event in EventSource(response).aiter_sse():
+            yield event
+
+    def refusal(self, body: Any) -> BackendError:
+        """The error a JSON body stands for where a stream was expected."""
+        return BackendError(f"{self.name}: expected a stream, got {str(body)[:200]}")
+
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            return json.loads(data)
+        except ValueError as exc:
+            text = data[:120] if isinstance(data, str) else data[:120].decode("utf-8", "replace")
+            raise BackendError(f"{self.name}: malformed JSON: {text!r}", retryable=True) from exc
+
+
+def data_of(backend: RemoteBackend, event: ServerSentEvent) -> Any:
+    """The JSON payload of one event."""
+    return backend.parse_json(event.data)
+
+
+def text_of(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def http_url(value: Any) -> str:
+    """``value`` when it is an http(s) address, else empty (citations link nowhere else)."""
+    return value if isinstance(value, str) and value.startswith(("http://", "https://")) else ""
+
+
+def score_of(value: Any) -> float | None:
+    return round(float(value), 4) if isinstance(value, int | float) else None

@@ -1,0 +1,51 @@
+"""Translations already made, so a popular answer is translated once, not once per resident.
+
+Keys name the engine, the language pair and a digest of the text, so the same store can be
+shared by several gateway workers: ``TranslationCache`` is the interface, ``MemoryCache`` the
+in-process implementation (a shared one, such as Redis, implements the same two methods).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections import OrderedDict
+
+
+def cache_key(engine: str, source: str, target: str, text: str) -> str:
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return f"translation:{engine}:{source}:{target}:{digest}"
+
+
+class TranslationCache(ABC):
+    @abstractmethod
+    async def get(self, key: str) -> str | None:
+        """The stored translation, or None."""
+
+    @abstractmethod
+    async def set(self, key: str, translation: str) -> None: ...
+
+
+class MemoryCache(TranslationCache):
+    """The ``size`` most recently used translations of this process."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._items: OrderedDict[str, str] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    async def get(self, key: str) -> str | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    async def set(self, key: str, translation: str) -> None:
+        if self.size <= 0:
+            return
+        self._items[key] = translation
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)

@@ -1,0 +1,261 @@
+"""What the chat flow calls: the question into the back ends' language, the answer back.
+
+A question in a language the back ends do not read is first compared with the knowledge base's
+curated questions in that language, then machine translated; one that can be neither goes on
+as it is (a back end may still read it). An answer is shown, in order of preference: already in
+the resident's language; as the entry's curated translation; machine translated, with a notice
+and the original beside it; or in Chinese with a note saying why. Translation failures never
+reach the resident as errors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+import locales
+from gateway import extensions
+from gateway.api.schemas import ChatResponse, CitationOut, Notice
+from gateway.backends.base import Answer, Query
+from gateway.config import ConfigError, HttpConfig, Settings, TranslationConfig, describe
+from gateway.services import Services
+from gateway.text import markdown_to_text
+from gateway.translation.base import TranslationError, Translator, language_of
+from gateway.translation.cache import MemoryCache, TranslationCache, cache_key
+from gateway.translation.curated import CuratedTranslations
+from gateway.translation.glossary import Glossary, GlossaryError, placeholders_in
+from gateway.translation.http import HttpTranslator
+from gateway.translation.markdown import Layout, layout
+
+log = logging.getLogger("gateway.translation")
+
+GROUP = "gateway.translators"
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_KANA_HANGUL = re.compile(r"[\u3040-\u30ff\uac00-\ud7af]")
+
+
+def create_engine(config: TranslationConfig, http: HttpConfig | None = None) -> Translator:
+    """The configured engine, its options checked; ``http``: the gateway's client settings."""
+    try:
+        engine_class: type[Translator] = extensions.load(GROUP, config.engine)
+        options = engine_class.Options.model_validate(config.options.get(config.engine, {}))
+    except extensions.UnknownExtension as exc:
+        raise ConfigError(str(exc)) from exc
+    except ValidationError as exc:
+        raise ConfigError(f"translation engine {config.engine!r}: {describe(exc)}") from exc
+    engine = engine_class(options)
+    if http is not None and isinstance(engine, HttpTranslator):
+        engine.http_config = http
+    return engine
+
+
+class TranslationService:
+    def __init__(
+        self,
+        config: TranslationConfig,
+        services: Services,
+        engine: Translator,
+        glossary: Glossary,
+        cache: TranslationCache,
+        hotline: str = "12345",
+    ) -> None:
+        self.config = config
+        self.engine = engine
+        self.glossary = glossary
+        self.cache = cache
+        self.curated = CuratedTranslations(services)
+        self.hotline = hotline
+        self.backend_languages = [language_of(code) or code for code in config.backend_languages]
+
+    @classmethod
+    def from_settings(cls, settings: Settings, services: Services) -> TranslationService:
+        config = settings.translation
+        try:
+            glossary = Glossary.load(config.glossaries)
+        except GlossaryError as exc:
+            raise ConfigError(f"translation glossary: {exc}") from exc
+        return cls(
+            config,
+            services,
+            create_engine(config, settings.http),
+            glossary,
+            MemoryCache(config.cache_size),
+            hotline=settings.service.hotline,
+        )
+
+    async def startup(self) -> None:
+        try:
+            await self.engine.startup()
+        except TranslationError as exc:
+            raise ConfigError(f"translation engine {self.engine.name!r}: {exc}") from exc
+
+    async def aclose(self) -> None:
+        await self.engine.aclose()
+
+    # -- languages -----------------------------------------------------------------------------
+
+    def question_language(self, detected: str | None, locale: str, text: str = "") -> str:
+        """The resident's language: what understanding detected, else their UI language (but
+        Chinese characters alone are Chinese whatever the UI language)."""
+        if detected:
+            return language_of(detected) or "zh"
+        if _HAN.search(text) and not _KANA_HANGUL.search(text):
+            return "zh"
+        return language_of(locale) or "zh"
+
+    def translates(self, language: str) -> bool:
+        """Whether questions and answers in ``language`` go through translation."""
+        return language not in self.backend_languages
+
+    # -- the two directions ----------------------------------------------------------------
+
+    async def question(self, query: Query) -> Query:
+        """``query`` in the back ends' language when it can be brought there, else as it is."""
+        language = query.language
+        if not self.translates(language):
+            return query
+        target = self.backend_languages[0]
+        match = await self.curated.match(query.text, language)
+        if match is not None and match.similarity >= self.config.curated_min_similarity:
+            log.info("question matched the curated %s question of %s", language, match.entry.id)
+            return dataclasses.replace(query, text=match.entry.question, language=target)
+        try:
+            [text] = await self.translate([query.text], language, target)
+        except TranslationError as exc:
+            log.warning("question not translated from %s: %s", language, exc)
+            return query
+        return dataclasses.replace(query, text=text, language=target)
+
+    async def localize(
+        self, language: str, query: Query, answer: Answer | None, response: ChatResponse
+    ) -> ChatResponse:
+        """``response`` brought into the resident's ``language`` (``query`` is the question as
+        the back ends got it; ``answer`` is None when no back end had one)."""
+        if not self.translates(language):
+            return response
+        if answer is None or not response.found:
+            response.suggestions = await self._suggestions(response.suggestions, language)
+            if query.language == language:
+                response.notices.append(self._notice("question_not_translated", language))
+            return response
+        source = language_of(answer.language) or "zh"
+        if source == language:
+            return response
+        curated = await self.curated.entry(answer.entry_id, language)
+        if curated is not None:
+            entry, translation = curated
+            response.answer = translation.answer
+            response.answer_text = markdown_to_text(translation.answer)
+            response.language = language
+            titles = [
+                translation.source_title
+                if citation.title == entry.source.title and translation.source_title
+                else None
+                for citation in response.citations
+            ]
+            response.citations = await self._titles(response.citations, titles, source, language)
+            response.suggestions = await self._suggestions(response.suggestions, language)
+            return response
+        curated_suggestions = await self.curated.questions(response.suggestions, language)
+        rest = [s for s, c in zip(response.suggestions, curated_suggestions, strict=True) if not c]
+        titles = [citation.title for citation in response.citations]
+        try:
+            translated = await self.translate([response.answer, *titles, *rest], source, language)
+        except TranslationError as exc:
+            log.warning("answer not translated into %s: %s", language, exc)
+            response.notices.append(self._notice("not_translated", language))
+            response.suggestions = [
+                c or s for s, c in zip(response.suggestions, curated_suggestions, strict=True)
+            ]
+            return response
+        text, new_titles, new_rest = (
+            translated[0],
+            translated[1 : 1 + len(titles)],
+            iter(translated[1 + len(titles) :]),
+        )
+        response.original_answer = response.answer
+        response.answer = text
+        response.answer_text = markdown_to_text(text)
+        response.language = language
+        response.citations = [
+            citation.model_copy(update={"title": title})
+            for citation, title in zip(response.citations, new_titles, strict=True)
+        ]
+        response.suggestions = [c or next(new_rest) for c in curated_suggestions]
+        response.notices.append(self._notice("machine_translated", language))
+        return response
+
+    def _notice(self, code: str, language: str) -> Notice:
+        # The resident's language, or English when the catalogs lack it.
+        message = locales.text(f"notice.{code}", language, hotline=self.hotline)
+        return Notice(code=code, message=message)
+
+    async def _suggestions(self, suggestions: list[str], language: str) -> list[str]:
+        curated = await self.curated.questions(suggestions, language)
+        missing = [s for s, c in zip(suggestions, curated, strict=True) if not c]
+        try:
+            translated = iter(await self.translate(missing, "zh", language) if missing else [])
+        except TranslationError:
+            translated = iter(missing)
+        return [c or next(translated) for c in curated]
+
+    async def _titles(
+        self, citations: list[CitationOut], known: list[str | None], source: str, target: str
+    ) -> list[CitationOut]:
+        missing = [c.title for c, title in zip(citations, known, strict=True) if not title]
+        try:
+            translated = iter(await self.translate(missing, source, target) if missing else [])
+        except TranslationError:
+            translated = iter(missing)
+        return [
+            citation.model_copy(update={"title": title or next(translated)})
+            for citation, title in zip(citations, known, strict=True)
+        ]
+
+    # -- machine translation with the glossary and the cache ------------------------------------
+
+    async def translate(self, texts: Sequence[str], source: str, target: str) -> list[str]:
+        """``texts`` (Markdown) translated, official terms protected, from the cache when it
+        has them. Raises ``TranslationError``."""
+        if source == target or not texts:
+            return list(texts)
+        layouts: list[Layout | None] = []
+        pieces: list[str] = []
+        for text in texts:
+            if self.engine.keeps_markdown:
+                layouts.append(None)
+                pieces.append(text)
+            else:
+                shape = layout(text)
+                layouts.append(shape)
+                pieces.extend(shape.texts)
+        protected = self.glossary.protect(pieces, source, target)
+        keys = [cache_key(self.engine.name, source, target, text) for text in protected.texts]
+        found = {key: await self.cache.get(key) for key in dict.fromkeys(keys)}
+        missing = {key: text for key, text in zip(keys, protected.texts, strict=True)}
+        missing = {key: text for key, text in missing.items() if found[key] is None}
+        if missing:
+            results = await self.engine.translate(
+                list(missing.values()), source, target, protected.hints
+            )
+            if len(results) != len(missing):
+                raise TranslationError(f"{self.engine.name}: answered {len(results)} texts")
+            for (key, original), result in zip(missing.items(), results, strict=True):
+                lost = placeholders_in(original) - placeholders_in(result)
+                if lost:
+                    log.warning("%s lost the glossary terms %s", self.engine.name, sorted(lost))
+                found[key] = result
+                await self.cache.set(key, result)
+        restored = [protected.restore(found[key] or "", target)[0] for key in keys]
+        pending = iter(restored)
+        output = []
+        for shape in layouts:
+            if shape is None:
+                output.append(next(pending))
+            else:
+                output.append(shape.join([next(pending) for _ in shape.texts]))
+        return output
