@@ -160,9 +160,7 @@ class ChatService:
             original=original,
             agent=request.agent,
         )
-        return Prepared(
-            query, notices, language, analysis, did_you_mean(analysis, masked.text)
-        )
+        return Prepared(query, notices, language, analysis, did_you_mean(analysis, masked.text))
 
     async def answer(
         self, request: ChatRequest, locale: str, history: Sequence[Turn] | None = None
