@@ -40,10 +40,10 @@ def create_app(settings: Settings | None = None, service: ChatService | None = N
     app.state.limiter = RateLimiter(settings.limits)
     app.state.started = False
     errors.install(app)
+    app.include_router(admin.router)  # before v1's catch-all of unknown /api/v1 paths
     app.include_router(v1.router)
     app.include_router(health.router)
     app.include_router(openai.router)
-    app.include_router(admin.router)
     app.add_middleware(BodyLimit, max_bytes=settings.service.max_body_bytes)
     app.add_middleware(BodyLimit, max_bytes=settings.facade.max_body_bytes, prefix="/v1/")
     security.install(app, settings)

@@ -46,6 +46,11 @@ PATTERNS: tuple[tuple[str, str], ...] = (
         r".{0,12}(系统提示词?|系统指令|系统设定|初始指令|提示词|你的指令|你的设定|你的规则)",
     ),
     (
+        "system_prompt",
+        r"(系统提示词?|系统指令|系统设定|初始指令|提示词|你的指令|你的设定)"
+        r".{0,10}(输出|打印|显示|告诉我|说出来|复述|发给我|泄露|透露)",
+    ),
+    (
         "role_play",
         r"(you\s+are\s+now|from\s+now\s+on\s+you|pretend\s+(to\s+be|you\s+are)|act\s+as|"
         r"role[\s-]?play\s+as|simulate\s+being)\s+.{0,40}"

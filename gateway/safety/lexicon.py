@@ -80,12 +80,10 @@ class Lexicon:
             if kind_id is None:
                 kind_id = kind_ids[(category, action)] = len(self._kinds)
                 self._kinds.append((category, action))
-            value = kind_id << 8 | len(term)
-            if not add(term, value):
-                # Listed before: keep the stronger action.
-                old = get(term)
-                if strength[self._kinds[old >> 8][1]] > strength[action]:
-                    add(term, old)
+            old = get(term, None)
+            if old is not None and strength[self._kinds[old >> 8][1]] >= strength[action]:
+                continue  # listed before with an action at least as strong
+            add(term, kind_id << 8 | len(term))
             if len(term) > longest:
                 longest = len(term)
         self.size = len(automaton)
