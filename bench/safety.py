@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gateway.safety.lexicon import Lexicon  # noqa: E402
-from gateway.safety.normalize import table  # noqa: E402
+from gateway.safety.lexicon import Lexicon
+from gateway.safety.normalize import table
 
 # Common characters of government-service text, so that planted and accidental matches occur.
 CHARS = (

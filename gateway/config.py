@@ -166,7 +166,7 @@ class SecurityConfig(Section):
     #: Content-Security-Policy of web pages (the portal). Gradio needs inline scripts and
     #: styles; everything else is this site's own.
     content_security_policy: str = (
-        "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; "
         "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https:; "
         "font-src 'self' data:; media-src 'self' data: blob:; connect-src 'self'; "
         "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'"

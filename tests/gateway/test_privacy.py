@@ -67,7 +67,8 @@ BACKENDS = {
     "ragflow": (ragflow.create_app, 'base_url = "{url}"\nchat_id = "chat-1"'),
     "http": (
         faq_service.create_app,
-        'base_url = "{url}"\npath = "/api/ask"\nbody = {{q = "{{question}}", s = "{{session_id}}"}}\n'
+        'base_url = "{url}"\npath = "/api/ask"\n'
+        'body = {{q = "{{question}}", s = "{{session_id}}"}}\n'
         'answer = "data.reply"\nfound = "data.hit"',
     ),
     "rag": (openai_server.create_app, 'llm = {{base_url = "{url}/v1", model = "m"}}'),
@@ -98,7 +99,10 @@ async def test_no_back_end_ever_receives_a_personal_number(
                 json={
                     "messages": [
                         {"role": "user", "content": QUESTIONS[0]},
-                        {"role": "assistant", "content": f"好的，您的手机{NUMBERS['mobile']}已记录"},
+                        {
+                            "role": "assistant",
+                            "content": f"好的，您的手机{NUMBERS['mobile']}已记录",
+                        },
                         {"role": "user", "content": QUESTIONS[3]},
                     ],
                     "stream": True,
@@ -146,7 +150,10 @@ def personal_numbers(draw: st.DrawFn) -> str:
     if kind == "mobile":
         return f"1{draw(st.sampled_from('3456789'))}{draw(st.integers(0, 10**9 - 1)):09d}"
     if kind == "card":
-        return card(draw(st.sampled_from(["622202", "621700", "436742", "558868"])), 16 + draw(st.integers(0, 3)))
+        return card(
+            draw(st.sampled_from(["622202", "621700", "436742", "558868"])),
+            16 + draw(st.integers(0, 3)),
+        )
     if kind == "email":
         user = draw(st.from_regex(r"[a-z][a-z0-9._]{1,12}", fullmatch=True))
         return f"{user}@example.gov.cn"
@@ -169,7 +176,11 @@ def test_a_personal_number_is_masked_whatever_surrounds_it(before, number, after
         assert digits not in "".join(ch for ch in masked if ch.isdigit())
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(number=personal_numbers(), filler=st.sampled_from(["居住证怎么办理", "社保卡补办", "hello"]))
 async def test_a_back_end_echoing_its_question_never_shows_a_number(serve_app, number, filler):
     toml = '[[backends]]\nname = "echo"\ntype = "static"\nanswer = "收到：{question}"\n'

@@ -73,7 +73,8 @@ async def test_a_blocked_question_gets_a_polite_localized_reply(make_settings, l
     async with gateway(make_settings) as client:
         for stream in (False, True):
             response = await client.post(
-                "/api/v1/chat", json={"message": "哪里可以辦 假 證？", "lang": lang, "stream": stream}
+                "/api/v1/chat",
+                json={"message": "哪里可以辦 假 證？", "lang": lang, "stream": stream},
             )
             assert response.status_code == 422
             error = response.json()["error"]
@@ -123,7 +124,10 @@ async def test_a_flagged_answer_is_replaced_by_a_safe_message_and_logged(
 
 
 async def test_answers_are_cleaned_of_html_and_unsafe_links(make_settings):
-    answer = '请带身份证<script>alert(1)</script>。<img src=x onerror=alert(2)>[点我](javascript:alert(3))'
+    answer = (
+        "请带身份证<script>alert(1)</script>。<img src=x onerror=alert(2)>"
+        "[点我](javascript:alert(3))"
+    )
     citations = [
         {"title": "<b>指南</b>", "url": "javascript:alert(4)"},
         {"title": "官网", "url": "https://zwfw.example.org/"},
@@ -181,7 +185,15 @@ async def test_injection_on_a_model_route_is_refused_before_the_model_sees_it(ma
     assert plain.status_code == 422 and plain.json()["error"]["code"] == "question_refused"
     assert "government services" in plain.json()["error"]["message"]
     assert events_of(streamed.text) == [
-        ("error", {"error": {"code": "question_refused", "message": events_of(streamed.text)[0][1]["error"]["message"]}})
+        (
+            "error",
+            {
+                "error": {
+                    "code": "question_refused",
+                    "message": events_of(streamed.text)[0][1]["error"]["message"],
+                }
+            },
+        )
     ]
     assert facade.status_code == 422
     assert fine.status_code == 200 and len(llm.requests) == 1  # only the ordinary question
@@ -208,7 +220,9 @@ async def test_questions_per_client_address_are_limited_with_retry_after(make_se
         make_settings, client_address="203.0.113.7", GATEWAY_LIMITS__PER_IP="3/minute"
     ) as client:
         statuses = [
-            (await client.post("/api/v1/chat", json={"message": "居住证", "lang": "en"})).status_code
+            (
+                await client.post("/api/v1/chat", json={"message": "居住证", "lang": "en"})
+            ).status_code
             for _ in range(4)
         ]
         limited = await client.post("/api/v1/chat", json={"message": "居住证", "lang": "en"})
@@ -257,7 +271,7 @@ async def test_behind_a_trusted_proxy_each_forwarded_address_has_its_own_limit(m
 async def test_a_bad_limit_setting_is_a_clear_configuration_error(make_settings):
     from gateway.config import ConfigError
 
-    with pytest.raises(ConfigError, match="limits.per_ip"):
+    with pytest.raises(ConfigError, match=r"limits\.per_ip"):
         create_app(make_settings(GATEWAY_LIMITS__PER_IP="lots"))
 
 
@@ -387,7 +401,9 @@ async def test_lexicon_reload_takes_new_terms_without_dropping_questions(
         words.write_text("坏行\tx\tdelete\n", encoding="utf-8")
         broken = await client.post("/api/v1/admin/lexicon/reload", headers=admin(client))
         still = await client.post("/api/v1/chat", json={"message": "刷单返利是真的吗"})
-        audit = (await client.get("/api/v1/admin/audit?kind=lexicon_reloaded", headers=admin(client))).json()
+        audit = (
+            await client.get("/api/v1/admin/audit?kind=lexicon_reloaded", headers=admin(client))
+        ).json()
     assert before.status_code == 200
     assert reload.status_code == 200 and reload.json()["terms"] == 2
     assert statuses == [200] * 20
@@ -412,7 +428,9 @@ async def test_the_audit_log_is_stored_and_holds_no_personal_data(make_settings,
     assert kinds == sorted(
         ["personal_data_masked", "personal_data_masked", "question_masked", "answer_blocked"]
     )
-    text = json.dumps(events, ensure_ascii=False) + json.dumps(stored, default=str, ensure_ascii=False)
+    text = json.dumps(events, ensure_ascii=False) + json.dumps(
+        stored, default=str, ensure_ascii=False
+    )
     for personal in ("李四", "110105194912310028", "13912345678", "13812345678", "wang@example"):
         assert personal not in text
     assert len(stored) == len(events)
