@@ -12,70 +12,97 @@ Simplified, with and without planted terms and noise characters — and reports 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import opencc
 
 from gateway.safety.lexicon import Lexicon
 from gateway.safety.normalize import table
 
-# Common characters of government-service text, so that planted and accidental matches occur.
-CHARS = (
-    "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子"
-    "说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机"
-    "当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心"
-    "反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程"
-    "展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期"
-    "根论运农指几九区强放决西被干做必战先回则任取据处队南给色光门即保治北造百规热领七海口东导器压志"
-    "世金增争济阶油思术极交受联什认六共权收证改清己美再采转更单风切打白教速花带安场身车例真务具万每"
-    "目至达走积示议声报斗完类八离华名确才科张信马节话米整空元况今集温传土许步群广石记需段研界拉林律"
-    "叫且究观越织装影算低持音众书布复容儿须际商非验连断深难近矿千周委素技备半办青省列习响约支般史感"
-    "劳便团往酸历市克何除消构府称太准精值号率族维划选标写存候毛亲快效斯院查江型眼王按格养易置派层片"
-    "始却专状育厂京识适属圆包火住调满县局照参红细引听该铁价严龙飞"
-)
-TRADITIONAL = "請問居住證怎麼辦理，需要帶什麼材料？社會保險卡丟了要去哪裡補辦？戶口遷移證明"
+
+def common_characters() -> str:
+    """The 3,755 level-1 characters of GB 2312: the commonly used Chinese characters."""
+    chars = []
+    for high in range(0xB0, 0xD8):
+        for low in range(0xA1, 0xFF):
+            try:
+                chars.append(bytes([high, low]).decode("gb2312"))
+            except UnicodeDecodeError:
+                continue
+    return "".join(chars)
+
+
 LATIN = ["spam", "scam", "fraud", "casino", "darkweb", "phish", "botnet", "malware"]
 
 
 def synthetic_lexicon(path: Path, terms: int, rng: random.Random) -> list[str]:
+    """Terms of 2–8 characters drawn at random from the common characters (a hard case for
+    the automaton: random terms share few prefixes), one in 5,000 a Latin word; actions
+    mostly ``block``."""
+    chars = common_characters()
     actions = ["block"] * 6 + ["mask"] * 3 + ["review"]
-    written: list[str] = []
+    lengths = [2] + [3] * 3 + [4] * 3 + [5] * 2 + [6, 7, 8]
+    samples: list[str] = []
     with path.open("w", encoding="utf-8") as out:
         out.write("# synthetic lexicon for bench/safety.py\n")
         for number in range(terms):
             if number % 5000 == 0:
                 term = f"{rng.choice(LATIN)}{number}"
             else:
-                term = "".join(rng.choices(CHARS, k=rng.randint(2, 8)))
-            category = f"c{number % 40}"
-            out.write(f"{term}\t{category}\t{rng.choice(actions)}\n")
+                term = "".join(rng.choices(chars, k=rng.choice(lengths)))
+            out.write(f"{term}\tc{number % 40}\t{rng.choice(actions)}\n")
             if number % 1000 == 0:
-                written.append(term)
-    return written
+                samples.append(term)
+    return samples
 
 
-def texts(samples: list[str], count: int, rng: random.Random) -> list[str]:
-    result = []
-    for number in range(count):
-        kind = number % 4
-        if kind == 0:  # ordinary Simplified text
-            text = "".join(rng.choices(CHARS, k=200))
-        elif kind == 1:  # Traditional text
-            text = (TRADITIONAL * 5)[:200]
-        elif kind == 2:  # a planted term with noise characters between its characters
-            term = " ".join(rng.choice(samples))
-            body = "".join(rng.choices(CHARS, k=200))
-            text = (body[:90] + term + body[90:])[:200]
-        else:  # full-width, mixed case, punctuation
-            text = ("ＡＢＣ，ｄｅｆ！ Please help: 居住证 ＋ 社保卡？ " * 6)[:200]
-        result.append(text)
-    return result
+def service_text() -> str:
+    """The bundled knowledge base's answers: real government-service Chinese."""
+    folder = Path(__file__).resolve().parent.parent / "gateway" / "data" / "kb" / "sample"
+    answers = []
+    for file in sorted(folder.glob("*.jsonl")):
+        for line in file.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                answers.append(json.loads(line)["answer"])
+    return "".join(answers)
+
+
+def texts(samples: list[str], count: int, rng: random.Random) -> dict[str, list[str]]:
+    """200-character texts of four kinds."""
+    corpus = service_text()
+    traditional = opencc.OpenCC("s2t").convert(corpus)
+
+    def window(source: str) -> str:
+        start = rng.randrange(0, len(source) - 200)
+        return source[start : start + 200]
+
+    kinds: dict[str, list[str]] = {"service": [], "traditional": [], "planted": [], "noisy": []}
+    for _ in range(count // 4):
+        kinds["service"].append(window(corpus))
+        kinds["traditional"].append(window(traditional))
+        term = " ".join(rng.choice(samples))  # a lexicon term with spaces between characters
+        body = window(corpus)
+        kinds["planted"].append((body[:90] + term + body[90:])[:200])
+        kinds["noisy"].append(("ＡＢＣ，ｄｅｆ！ Please help: 居住证 ＋ 社保卡？ " * 6)[:200])
+    return kinds
+
+
+def percentile(sorted_ns: list[int], share: float) -> float:
+    return sorted_ns[min(len(sorted_ns) - 1, int(len(sorted_ns) * share))] / 1e6
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def main() -> None:
@@ -90,27 +117,50 @@ def main() -> None:
         path = Path(folder) / "lexicon.tsv"
         samples = synthetic_lexicon(path, arguments.terms, rng)
         size_mb = os.path.getsize(path) / 1e6
+        before = rss_mb()
         started = time.perf_counter()
         lexicon = Lexicon.from_files([path])
         build = time.perf_counter() - started
+        memory = rss_mb() - before
     corpus = texts(samples, arguments.scans, rng)
-    for text in corpus[:500]:  # warm-up
-        lexicon.scan(text)
-    timings = []
-    found = 0
-    for text in corpus:
-        started = time.perf_counter_ns()
-        matches = lexicon.scan(text)
-        timings.append(time.perf_counter_ns() - started)
-        found += bool(matches)
-    timings.sort()
-    p50 = statistics.median(timings) / 1e6
-    p95 = timings[int(len(timings) * 0.95)] / 1e6
-    print(f"terms in file        {arguments.terms:,} ({size_mb:.1f} MB)")
+    for kind_texts in corpus.values():  # warm-up
+        for text in kind_texts[:200]:
+            lexicon.scan(text)
+    everything: list[int] = []
+    rows = []
+    for kind, kind_texts in corpus.items():
+        timings = []
+        matched = 0
+        for text in kind_texts:
+            started_ns = time.perf_counter_ns()
+            matches = lexicon.scan(text)
+            timings.append(time.perf_counter_ns() - started_ns)
+            matched += bool(matches)
+        timings.sort()
+        everything.extend(timings)
+        rows.append(
+            (
+                kind,
+                statistics.median(timings) / 1e6,
+                percentile(timings, 0.95),
+                matched,
+                len(kind_texts),
+            )
+        )
+    everything.sort()
+    print(f"lexicon file         {arguments.terms:,} lines, {size_mb:.1f} MB")
     print(f"distinct terms       {len(lexicon):,}, longest {lexicon.longest} characters")
-    print(f"build (read+automaton) {build:.2f} s   target ≤ 10 s")
-    print(f"scan 200 chars  p50  {p50:.4f} ms  p95 {p95:.4f} ms   target p50 ≤ 0.2 ms")
-    print(f"texts with a match   {found:,} of {len(corpus):,}")
+    print(f"build (read+automaton) {build:.2f} s   target ≤ 10 s;  memory +{memory:.0f} MB")
+    print("scan of a 200-character text:")
+    for kind, p50, p95, matched, total in rows:
+        print(
+            f"  {kind:<12} p50 {p50:.4f} ms  p95 {p95:.4f} ms  texts with a match {matched}/{total}"
+        )
+    p50_all = statistics.median(everything) / 1e6
+    print(
+        f"  {'all':<12} p50 {p50_all:.4f} ms  p95 {percentile(everything, 0.95):.4f} ms"
+        "   target p50 ≤ 0.2 ms"
+    )
 
 
 if __name__ == "__main__":

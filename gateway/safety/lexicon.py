@@ -35,9 +35,19 @@ Action = Literal["block", "mask", "review"]
 ACTIONS: tuple[Action, ...] = ("review", "mask", "block")  # weakest first
 #: What a masked character becomes (full width, so that it is never Markdown emphasis).
 MASK = "＊"
-#: Terms longer than this (after normalization) are refused: the automaton's values keep the
-#: length in 8 bits, and a held-back window in streaming is as long as the longest term.
+#: Terms longer than this (after normalization) are refused: a streamed answer holds back as
+#: many characters as the longest term has.
 MAX_TERM_CHARS = 64
+#: The automaton's value of a term: its kind (category, action) above, its length in UTF-8
+#: bytes (at most 4 × ``MAX_TERM_CHARS``) in the low bits.
+_LENGTH_BITS = 10
+_LENGTH_MASK = (1 << _LENGTH_BITS) - 1
+
+
+def _keyed(normalized: str) -> str:
+    """The automaton reads UTF-8 bytes (as Latin-1 characters), not characters: a node then has
+    at most 256 children instead of thousands, which makes a scan about ten times faster."""
+    return normalized.encode("utf-8").decode("latin-1")
 
 
 class LexiconError(ValueError):
@@ -80,10 +90,14 @@ class Lexicon:
             if kind_id is None:
                 kind_id = kind_ids[(category, action)] = len(self._kinds)
                 self._kinds.append((category, action))
-            old = get(term, None)
-            if old is not None and strength[self._kinds[old >> 8][1]] >= strength[action]:
+            key = _keyed(term)
+            old = get(key, None)
+            if (
+                old is not None
+                and strength[self._kinds[old >> _LENGTH_BITS][1]] >= strength[action]
+            ):
                 continue  # listed before with an action at least as strong
-            add(term, kind_id << 8 | len(term))
+            add(key, kind_id << _LENGTH_BITS | len(key))
             if len(term) > longest:
                 longest = len(term)
         self.size = len(automaton)
@@ -108,17 +122,19 @@ class Lexicon:
         """Every term in ``text``, in order of where it ends."""
         if not self.size:
             return []
-        hits = list(self._automaton.iter(text.translate(table())))
+        keyed = _keyed(text.translate(table()))
+        hits = list(self._automaton.iter(keyed))
         if not hits:
             return []
-        normalized, origin = aligned(text)
+        _, origin = aligned(text)
         matches = []
-        for end, value in hits:
-            length = value & 0xFF
-            start = end - length + 1
-            category, action = self._kinds[value >> 8]
+        for byte_end, value in hits:
+            byte_start = byte_end - (value & _LENGTH_MASK) + 1
+            term = keyed[byte_start : byte_end + 1].encode("latin-1").decode("utf-8")
+            end = len(keyed[: byte_end + 1].encode("latin-1").decode("utf-8")) - 1
+            start = end - len(term) + 1
+            category, action = self._kinds[value >> _LENGTH_BITS]
             first, last = origin[start], origin[end] + 1
-            term = normalized[start : end + 1]
             if not _whole_word(text, first, last, term):
                 continue
             matches.append(Match(first, last, term, category, action))
