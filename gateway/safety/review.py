@@ -119,15 +119,7 @@ class Safety:
         lexicon = self.lexicon
         matches = lexicon.scan(query.text)
         original = lexicon.scan(query.original) if query.original != query.text else matches
-        for match in _unique(matches + original):
-            self.audit.record(
-                f"question_{_verb(match.action)}",
-                stage="question",
-                action=match.action,
-                category=match.category,
-                rule=match.term,
-                session_id=query.session_id,
-            )
+        self.record_matches(matches + original, "question", query)
         if strongest(matches + original) == "block":
             raise GatewayError("question_blocked")
         if not any(match.action == "mask" for match in matches + original):
@@ -201,19 +193,31 @@ class Safety:
     def withdrawal_message(self, query: Query) -> str:
         return locales.text("answer.withdrawn", query.locale, hotline=self.hotline)
 
-    def _verdict(self, text: str, query: Query, backend: str) -> _Verdict:
-        matches = self.lexicon.scan(text)
+    def record_matches(
+        self,
+        matches: Sequence[Match],
+        stage: str,
+        query: Query,
+        backend: str = "",
+        answer: str | None = None,
+    ) -> None:
+        """Audit each term found once; an ``answer`` (a back end's text) is quoted around the
+        term, a question never is."""
         for match in _unique(matches):
             self.audit.record(
-                f"answer_{_verb(match.action)}",
-                stage="answer",
+                f"{stage}_{_verb(match.action)}",
+                stage=stage,
                 action=match.action,
                 category=match.category,
                 rule=match.term,
-                excerpt=excerpt(text, match.start, match.end),
+                excerpt=excerpt(answer, match.start, match.end) if answer is not None else "",
                 session_id=query.session_id,
                 backend=backend,
             )
+
+    def _verdict(self, text: str, query: Query, backend: str) -> _Verdict:
+        matches = self.lexicon.scan(text)
+        self.record_matches(matches, "answer", query, backend, answer=text)
         return _Verdict(masked(text, matches), strongest(matches) == "block")
 
     def _line(self, text: str) -> str:
@@ -313,7 +317,9 @@ class StreamReview:
         matches = self.lexicon.scan(self.received)
         settled = [m for m in matches if not self._pending(m)]
         if strongest(settled) == "block":
-            self._audit(settled)
+            self.safety.record_matches(
+                settled, "answer", self.query, self.backend, answer=self.received
+            )
             self.withdrawn = True
             return [Replace(self.safety.withdrawal_message(self.query))]
         cut = min(self._lexicon_hold(self.received, matches), self._markup_hold(self.received))
@@ -361,19 +367,6 @@ class StreamReview:
             if self._pending(match):
                 cut = min(cut, match.start)
         return cut
-
-    def _audit(self, matches: Sequence[Match]) -> None:
-        for match in _unique(matches):
-            self.safety.audit.record(
-                f"answer_{_verb(match.action)}",
-                stage="answer",
-                action=match.action,
-                category=match.category,
-                rule=match.term,
-                excerpt=excerpt(self.received, match.start, match.end),
-                session_id=self.query.session_id,
-                backend=self.backend,
-            )
 
     @staticmethod
     def _markup_hold(text: str) -> int:

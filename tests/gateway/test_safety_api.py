@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from gateway.app import create_app
+from tests.gateway.test_faults import events_of
 from tests.servers import openai as openai_server
 from tests.servers import running
 
@@ -49,14 +50,6 @@ async def gateway(make_settings, toml: str = "", client_address: str = "127.0.0.
         transport = httpx.ASGITransport(app=app, client=(client_address, 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
             yield client
-
-
-def events_of(text: str) -> list[tuple[str, dict]]:
-    found = []
-    for block in text.strip().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in block.splitlines())
-        found.append((lines["event"], json.loads(lines["data"])))
-    return found
 
 
 def admin(client: httpx.AsyncClient) -> dict[str, str]:
