@@ -20,6 +20,7 @@ import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
@@ -244,19 +245,20 @@ class Safety:
     ) -> AsyncIterator[tuple[Backend, Event]]:
         """A back end's streamed answer, reviewed before any piece reaches the resident."""
         review = StreamReview(self, query)
-        async for backend, event in events:
-            review.backend = backend.name
-            if isinstance(event, Done):
-                for piece in review.finish(event.answer):
+        async with aclosing(events):  # type: ignore[type-var]
+            async for backend, event in events:
+                review.backend = backend.name
+                if isinstance(event, Done):
+                    for piece in review.finish(event.answer):
+                        yield backend, piece
+                    return
+                for piece in review.feed(event):
                     yield backend, piece
-                return
-            pieces = review.feed(event)
-            for piece in pieces:
-                yield backend, piece
-            if review.withdrawn:
-                # Stop the back end; the resident gets the safe message as the answer.
-                yield backend, Done(self.withdrawn(Answer(text=""), query))
-                return
+                if review.withdrawn:
+                    # The back end is stopped (closing its stream); the resident gets the safe
+                    # message as the answer.
+                    yield backend, Done(self.withdrawn(Answer(text=""), query))
+                    return
 
 
 class _Verdict:
