@@ -6,13 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 import gateway
-from gateway.api import errors, health, openai, v1
+from gateway.api import admin, errors, health, openai, security, v1
 from gateway.api.limits import BodyLimit
 from gateway.chat import ChatService
 from gateway.config import Settings
+from gateway.safety.ratelimit import RateLimiter
 
 
 def create_app(settings: Settings | None = None, service: ChatService | None = None) -> FastAPI:
@@ -36,18 +36,15 @@ def create_app(settings: Settings | None = None, service: ChatService | None = N
         docs_url="/docs",
     )
     app.state.chat = service
+    app.state.settings = settings
+    app.state.limiter = RateLimiter(settings.limits)
     app.state.started = False
     errors.install(app)
+    app.include_router(admin.router)  # before v1's catch-all of unknown /api/v1 paths
     app.include_router(v1.router)
     app.include_router(health.router)
     app.include_router(openai.router)
     app.add_middleware(BodyLimit, max_bytes=settings.service.max_body_bytes)
     app.add_middleware(BodyLimit, max_bytes=settings.facade.max_body_bytes, prefix="/v1/")
-    if settings.server.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.server.cors_origins,
-            allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type", "Accept-Language", "Authorization"],
-        )
+    security.install(app, settings)
     return app

@@ -30,6 +30,7 @@ from gateway.config import SessionsConfig, Settings
 from gateway.errors import GatewayError
 from gateway.routing import NoAnswer, Plan, Router
 from gateway.safety import pii
+from gateway.safety.review import Safety
 from gateway.services import Services
 from gateway.state import sessions as session_stores
 from gateway.state.sessions import Conversation, MemorySessionStore, SessionStore
@@ -82,6 +83,7 @@ class ChatService:
         store: Store,
         sessions: SessionStore | None = None,
         translation: TranslationService | None = None,
+        safety: Safety | None = None,
     ) -> None:
         self.settings = settings
         self.services = services
@@ -91,6 +93,7 @@ class ChatService:
         self.store = store
         self.sessions = sessions or MemorySessionStore(SessionsConfig())
         self.translation = translation or TranslationService.from_settings(settings, services)
+        self.safety = safety or Safety.from_settings(settings, store)
         self._recent: OrderedDict[str, AnswerRecord] = OrderedDict()
 
     @classmethod
@@ -160,6 +163,7 @@ class ChatService:
             original=original,
             agent=request.agent,
         )
+        query = self.safety.review_question(query, notices, masked.kinds)
         return Prepared(query, notices, language, analysis, did_you_mean(analysis, masked.text))
 
     async def answer(
@@ -174,6 +178,7 @@ class ChatService:
             backend, answer = await self.router.ask(plan, conversation.backend_ids)
         except NoAnswer:
             return await self._not_answered(prepared, None)
+        answer = self.safety.review_answer(answer, prepared.query, backend.name)
         if not answer.found:
             return await self._not_answered(prepared, (backend, answer))
         await self._converse(prepared.query, backend, answer)
@@ -192,12 +197,17 @@ class ChatService:
     ) -> AsyncIterator[tuple[str, Any]]:
         prepared.query = await self.translation.question(prepared.query)
         query = prepared.query
-        plan, conversation = await self._plan(query, history)
+        try:
+            plan, conversation = await self._plan(query, history)
+        except GatewayError as error:
+            yield "error", self._error_body(error, query)
+            return
         # An answer to be translated is sent whole once translated, not piece by piece.
         hold = self.translation.translates(prepared.language)
         not_found: tuple[Backend, Answer] | None = None
         try:
-            async for backend, event in self.router.stream(plan, conversation.backend_ids):
+            answering = self.router.stream(plan, conversation.backend_ids)
+            async for backend, event in self.safety.guard(answering, query):
                 if isinstance(event, Done):
                     if not event.answer.found:
                         not_found = (backend, event.answer)
@@ -240,7 +250,9 @@ class ChatService:
         except Exception:
             log.exception("could not load the conversation; answering without it")
         turns = tuple(history) if history is not None else tuple(conversation.turns)
-        return await self.router.plan(replace(query, history=turns)), conversation
+        plan = await self.router.plan(replace(query, history=turns))
+        self.safety.screen(plan, self.backends)
+        return plan, conversation
 
     async def _converse(self, query: Query, backend: Backend, answer: Answer) -> None:
         """Remember the exchange for the session's next question."""

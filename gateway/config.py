@@ -144,6 +144,75 @@ class FacadeConfig(Section):
     max_body_bytes: int = Field(256_000, ge=1000)
 
 
+class SafetyConfig(Section):
+    """Sensitive words, prompt injection, output cleaning (docs/safety.md)."""
+
+    #: Lexicon files (TSV: term, category, action). ``sample``: the bundled sample lexicon.
+    lexicons: list[str] = Field(default_factory=lambda: ["sample"])
+    #: Review questions (after masking) and answers (before the resident sees them).
+    review_questions: bool = True
+    review_answers: bool = True
+    #: What a question that looks like prompt injection gets on a route with a language model:
+    #: ``block`` (refused politely), ``restrict`` (only the route's back ends without a model
+    #: answer it), ``review`` (answered, and logged), ``off``.
+    injection_action: Literal["block", "restrict", "review", "off"] = "block"
+    #: More injection patterns (Python regular expressions, matched case-insensitively).
+    injection_patterns: list[str] = Field(default_factory=list)
+    #: Back-end types that write with a language model (screened for injection).
+    llm_types: list[str] = Field(
+        default_factory=lambda: ["openai", "rag", "dify", "fastgpt", "maxkb", "ragflow"]
+    )
+    #: Audit events kept in memory for ``GET /api/v1/admin/audit`` besides the store.
+    audit_memory: int = Field(1000, ge=0)
+
+
+class LimitsConfig(Section):
+    """Abuse limits (docs/safety.md). Rates are ``limits`` strings: ``30/minute``,
+    ``5/second;100/hour``; empty: no limit."""
+
+    #: Where counters live: ``memory://`` (this process) or e.g. ``redis://host:6379``.
+    storage_uri: str = "memory://"
+    #: ``moving-window``, ``fixed-window`` or ``sliding-window-counter``.
+    strategy: Literal["moving-window", "fixed-window", "sliding-window-counter"] = "moving-window"
+    #: Questions (chat and completions) from one client address.
+    per_ip: str = "30/minute;300/hour"
+    #: Questions in one conversation.
+    per_session: str = "12/minute"
+    #: Feedback from one client address.
+    feedback_per_ip: str = "30/minute"
+    #: Refused admin tokens from one client address.
+    admin_failures_per_ip: str = "10/hour"
+    #: Addresses (or networks) of reverse proxies whose ``X-Forwarded-For`` is believed
+    #: (``*``: any). A request from one of them without that header — the co-hosted portal
+    #: calling over loopback — is limited per conversation only.
+    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+
+
+class SecurityConfig(Section):
+    """Response headers (docs/safety.md)."""
+
+    #: Content-Security-Policy of web pages (the portal). Gradio needs inline scripts and
+    #: styles; everything else is this site's own.
+    content_security_policy: str = (
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+        "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https:; "
+        "font-src 'self' data:; media-src 'self' data: blob:; connect-src 'self'; "
+        "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'"
+    )
+    #: Sites that may embed the portal in a frame (CSP ``frame-ancestors``): ``*`` any,
+    #: ``'self'``, or origins such as ``https://www.example.gov.cn``.
+    frame_ancestors: list[str] = Field(default_factory=lambda: ["*"])
+    referrer_policy: str = "strict-origin-when-cross-origin"
+
+
+class AdminConfig(Section):
+    """``/api/v1/admin/*`` (docs/safety.md)."""
+
+    #: Environment variable holding the token admins send as ``Authorization: Bearer``.
+    #: While it is unset or empty, the admin endpoints refuse every request.
+    token_env: str = "ASSISTANT_ADMIN_TOKEN"
+
+
 class BackendConfig(BaseModel):
     """One back end: ``name`` and ``type``, how the router guards it, and the options of that
     type (checked by the type)."""
@@ -218,6 +287,10 @@ class Settings(Section):
     sessions: SessionsConfig = Field(default_factory=SessionsConfig)
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
     facade: FacadeConfig = Field(default_factory=FacadeConfig)
+    safety: SafetyConfig = Field(default_factory=SafetyConfig)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    security: SecurityConfig = Field(default_factory=SecurityConfig)
+    admin: AdminConfig = Field(default_factory=AdminConfig)
     backends: list[BackendConfig] = Field(default_factory=_default_backends)
     routes: list[RouteConfig] = Field(default_factory=_default_routes)
 

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 import locales
 from accessibility import gradio_options
+from gateway.api import security
 from gateway.app import create_app as create_gateway_app
 from gateway.config import Settings
 from portal.client import GatewayClient, GatewayUnavailable
@@ -169,6 +170,7 @@ def create_app(settings: Settings, gateway_url: str = "", self_url: str = "") ->
     would hold back a streamed answer until it is complete."""
     if gateway_url:
         app = FastAPI(title="Government services assistant portal")
+        security.install(app, settings)  # the co-hosted gateway installs them itself
         client = GatewayClient(gateway_url)
     else:
         app = create_gateway_app(settings)

@@ -26,7 +26,11 @@ _CODE_BY_STATUS = {
 def error_response(request: Request, error: GatewayError) -> JSONResponse:
     locale = request_locale(request)
     hotline = request.app.state.chat.hotline
-    return JSONResponse(error.body(locale, hotline=hotline), status_code=error.status)
+    return JSONResponse(
+        error.body(locale, hotline=hotline),
+        status_code=error.status,
+        headers=getattr(error, "headers", None),
+    )
 
 
 def _is_json(request: Request) -> bool:

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.api.locale import request_locale
 from gateway.api.schemas import ChatRequest, ChatResponse, Identifier
+from gateway.api.security import bearer_matches, limit
 from gateway.backends.base import Turn
 from gateway.chat import ChatService
 from gateway.errors import GatewayError
@@ -68,9 +69,7 @@ def _authorize(request: Request, service: ChatService) -> None:
     expected = os.environ.get(variable, "") if variable else ""
     if not expected:
         return
-    given = request.headers.get("authorization", "")
-    token = given[7:] if given.lower().startswith("bearer ") else ""
-    if not secrets.compare_digest(token.encode(), expected.encode()):
+    if not bearer_matches(request, expected):
         raise GatewayError("unauthorized")
 
 
@@ -79,6 +78,9 @@ async def chat_completions(body: CompletionRequest, request: Request) -> Any:
     service = _service(request)
     _authorize(request, service)
     locale = request_locale(request)
+    await limit(request, "per_ip")
+    if body.session_id:
+        await limit(request, "per_session", body.session_id)
     *earlier, last = body.messages
     if last.role != "user":
         raise GatewayError("invalid_request", detail="the last message must be the user's")

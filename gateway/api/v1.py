@@ -25,11 +25,12 @@ from gateway.api.schemas import (
     FeedbackResponse,
     HotQuestions,
 )
+from gateway.api.security import limit
 from gateway.chat import ChatService
 from gateway.errors import GatewayError
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse} for status in (400, 404, 413, 415, 422, 500, 503)
+    status: {"model": ErrorResponse} for status in (400, 404, 413, 415, 422, 429, 500, 503)
 }
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
@@ -51,6 +52,9 @@ async def chat(body: ChatRequest, request: Request) -> Any:
     ``done`` (the whole response, as without streaming) or ``error``."""
     locale = request_locale(request, body.lang)
     service = _chat(request)
+    await limit(request, "per_ip")
+    if body.session_id:
+        await limit(request, "per_session", body.session_id)
     if not body.stream:
         return await service.answer(body, locale)
     events = await service.stream(body, locale)
@@ -69,6 +73,7 @@ async def _sse(events: AsyncIterator[tuple[str, Any]]) -> AsyncIterator[str]:
 @router.post("/feedback", response_model=FeedbackResponse, summary="Rate an answer")
 async def feedback(body: FeedbackRequest, request: Request) -> FeedbackResponse:
     locale = request_locale(request, body.lang)
+    await limit(request, "feedback_per_ip")
     await _chat(request).feedback(body.message_id, body.helpful, body.comment)
     return FeedbackResponse(message=locales.text("feedback.thanks", locale))
 

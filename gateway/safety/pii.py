@@ -25,10 +25,10 @@ LABELS = {
     "passport": "[护照号码]",
 }
 
-_ID18 = re.compile(
-    r"(?<![0-9A-Za-z])([1-8]\d{5})((?:19|20)\d{2})(\d{2})(\d{2})(\d{3})([0-9Xx])(?![0-9A-Za-z])"
-)
-_ID15 = re.compile(r"(?<![0-9A-Za-z])([1-8]\d{5})(\d{2})(\d{2})(\d{2})(\d{3})(?![0-9A-Za-z])")
+# Numbers are told apart from longer numbers by digits only: letters typed right against them
+# ("ID110105…abc") do not make them any less personal.
+_ID18 = re.compile(r"(?<![0-9])([1-8]\d{5})((?:19|20)\d{2})(\d{2})(\d{2})(\d{3})([0-9Xx])(?![0-9])")
+_ID15 = re.compile(r"(?<![0-9])([1-8]\d{5})(\d{2})(\d{2})(\d{2})(\d{3})(?![0-9])")
 _DIGIT_RUN = re.compile(r"(?<![0-9])\d(?:[ -]?\d){12,22}(?![0-9])")
 _MOBILE = re.compile(r"(?<![0-9])(?:(?:\+|00)?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?![0-9])")
 _LANDLINE = re.compile(
@@ -36,9 +36,7 @@ _LANDLINE = re.compile(
     r"[2-9]\d{6,7}(?:-\d{1,5})?(?![0-9])"
 )
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-_PASSPORT_CN = re.compile(
-    r"(?<![0-9A-Za-z])(?:[EeGgDdSsPp]\d{8}|[Ee][A-HJ-NP-Za-hj-np-z]\d{7})(?![0-9A-Za-z])"
-)
+_PASSPORT_CN = re.compile(r"(?:[EeGgDdSsPp]\d{8}|[Ee][A-HJ-NP-Za-hj-np-z]\d{7})(?![0-9])")
 _PASSPORT_NAMED = re.compile(
     r"(?i)(?:护照|護照|passport|通行证|通行證)[^0-9]{0,15}?(?<![A-Za-z])([A-Za-z]{1,2}\d{6,9})(?![0-9A-Za-z])"
 )

@@ -59,6 +59,22 @@ unanswered_table = Table(
 )
 
 
+safety_events_table = Table(
+    "safety_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("kind", String(32), nullable=False, index=True),
+    Column("stage", String(16), nullable=False, default=""),
+    Column("action", String(16), nullable=False, default=""),
+    Column("category", String(64), nullable=False, default=""),
+    Column("rule", String(128), nullable=False, default=""),
+    Column("excerpt", Text, nullable=False, default=""),
+    Column("session", String(16), nullable=False, default=""),
+    Column("backend", String(64), nullable=False, default=""),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Feedback:
     message_id: str
@@ -95,6 +111,16 @@ class Store(ABC):
     @abstractmethod
     async def feedback(self, limit: int = 100) -> list[Feedback]:
         """Feedback, newest first."""
+
+    async def record_safety_event(self, event: dict[str, Any]) -> None:
+        """Keep one audit event (gateway/safety/audit.py); a store without a table for them
+        leaves them to the ``gateway.audit`` log."""
+
+    async def safety_events(
+        self, limit: int = 100, kind: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Audit events, newest first."""
+        return []
 
     async def aclose(self) -> None:
         """Release connections."""
@@ -151,6 +177,18 @@ class SqlStore(Store):
         rows = await self._run(lambda connection: connection.execute(query).mappings().all())
         fields = Feedback.__dataclass_fields__
         return [Feedback(**{key: row[key] for key in fields}) for row in rows]
+
+    async def record_safety_event(self, event: dict[str, Any]) -> None:
+        await self._run(lambda connection: connection.execute(insert(safety_events_table), event))
+
+    async def safety_events(
+        self, limit: int = 100, kind: str | None = None
+    ) -> list[dict[str, Any]]:
+        query = select(safety_events_table).order_by(safety_events_table.c.id.desc()).limit(limit)
+        if kind:
+            query = query.where(safety_events_table.c.kind == kind)
+        rows = await self._run(lambda connection: connection.execute(query).mappings().all())
+        return [{key: value for key, value in row.items() if key != "id"} for row in rows]
 
     async def aclose(self) -> None:
         self.engine.dispose()

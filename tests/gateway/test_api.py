@@ -227,3 +227,51 @@ async def test_health_readiness_and_docs(client):
     assert (await client.get("/docs")).status_code == 200
     schema = (await client.get("/openapi.json")).json()
     assert "/api/v1/chat" in schema["paths"] and "/api/v1/feedback" in schema["paths"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status", "code"),
+    [
+        ({"json": {"messages": []}}, 422, "invalid_request"),
+        ({"json": {"messages": [{"role": "user", "content": ""}]}}, 422, "empty_message"),
+        (
+            {"json": {"messages": [{"role": "user", "content": "问" * 1001}]}},
+            422,
+            "message_too_long",
+        ),
+        ({"json": {"messages": [{"role": "user", "content": "a\x00b"}]}}, 422, "binary_input"),
+        ({"json": {"messages": [{"role": "assistant", "content": "hi"}]}}, 422, "invalid_request"),
+        ({"json": {"messages": "居住证"}}, 422, "invalid_request"),
+        (
+            {"content": b"{oops", "headers": {"content-type": "application/json"}},
+            400,
+            "invalid_json",
+        ),
+        (
+            {"content": b"messages=1", "headers": {"content-type": "text/plain"}},
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            {"json": {"messages": [{"role": "user", "content": "问" * 100_000}]}},
+            413,
+            "request_too_large",
+        ),
+    ],
+)
+async def test_bad_input_to_the_openai_facade_gets_a_clear_error(client, kwargs, status, code):
+    response = await client.post("/v1/chat/completions", **kwargs)
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["code"] == code
+
+
+async def test_html_in_a_feedback_comment_is_stored_as_text_never_run(client):
+    reply = (await client.post("/api/v1/chat", json={"message": "居住证怎么办理"})).json()
+    comment = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    response = await client.post(
+        "/api/v1/feedback",
+        json={"message_id": reply["message_id"], "helpful": True, "comment": comment},
+    )
+    assert response.status_code == 200 and "<" not in response.json()["message"]
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.headers["x-content-type-options"] == "nosniff"

@@ -157,8 +157,11 @@ async def test_a_stream_cut_mid_answer_is_not_failed_over(serve_app, primary, se
         kept = await chat_service(client).store.unanswered()
     events = events_of(response.text)
     names = [name for name, _ in events]
-    assert names == ["delta", "delta", "error"]
-    assert "".join(d["text"] for n, d in events if n == "delta") == primary.behaviour.answer[:8]
+    assert names[0] == "delta" and names[-1] == "error" and set(names[:-1]) == {"delta"}
+    shown = "".join(d["text"] for n, d in events if n == "delta")
+    # The last few characters received are held back by the sensitive-word review
+    # (docs/safety.md), so the resident saw a part of the two pieces, never more.
+    assert shown and primary.behaviour.answer[:8].startswith(shown)
     error = events[-1][1]["error"]
     assert error["code"] == "backend_unavailable" and "12345" in error["message"]
     assert "kept" in error["message"]
@@ -173,7 +176,9 @@ async def test_a_stream_that_stalls_after_its_first_piece_ends_at_the_total_time
     async with serve_app(config(primary.url, secondary.url)) as client:
         response, elapsed = await ask(client, stream=True)
     names = [name for name, _ in events_of(response.text)]
-    assert names == ["delta", "error"] and 1.0 <= elapsed < 2.0
+    # The first piece (4 characters) is shorter than the sensitive-word review holds back,
+    # so the resident sees no part of it before the error.
+    assert names == ["error"] and 1.0 <= elapsed < 2.0
     assert secondary.behaviour.hits == 0
 
 

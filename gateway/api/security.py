@@ -1,0 +1,131 @@
+"""The HTTP side of safety: response headers, CORS, client addresses behind proxies, rate
+limits and bearer tokens. docs/safety.md.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+from gateway.config import SecurityConfig, Settings
+from gateway.errors import GatewayError
+from gateway.safety.ratelimit import RateLimiter
+
+#: JSON and event streams load nothing and may be framed by no one.
+API_POLICY = "default-src 'none'; frame-ancestors 'none'"
+#: FastAPI's /docs and /redoc load Swagger UI and ReDoc from their CDN.
+DOCS_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
+    "font-src 'self' https://fonts.gstatic.com; worker-src 'self' blob:; frame-ancestors 'none'"
+)
+DOCS_PATHS = ("/docs", "/redoc")
+
+
+class SecurityHeaders:
+    """Adds the security headers to every response, streamed ones included (pure ASGI, so a
+    stream is never buffered). Web pages get the configured Content-Security-Policy."""
+
+    def __init__(self, app: ASGIApp, config: SecurityConfig) -> None:
+        self.app = app
+        self.page_policy = page_policy(config)
+        self.referrer_policy = config.referrer_policy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                html = headers.get("content-type", "").startswith("text/html")
+                if scope["path"].startswith(DOCS_PATHS):
+                    policy = DOCS_POLICY
+                else:
+                    policy = self.page_policy if html else API_POLICY
+                headers.setdefault("Content-Security-Policy", policy)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", self.referrer_policy)
+                if "frame-ancestors 'none'" in policy:
+                    headers.setdefault("X-Frame-Options", "DENY")
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def page_policy(config: SecurityConfig) -> str:
+    policy = config.content_security_policy.strip().rstrip(";")
+    if "frame-ancestors" not in policy and config.frame_ancestors:
+        policy += "; frame-ancestors " + " ".join(config.frame_ancestors)
+    return policy
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """The headers, CORS allowlist and proxy handling of a gateway (or portal) app."""
+    if settings.server.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.server.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "Accept-Language", "Authorization"],
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeaders, config=settings.security)
+    if settings.limits.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.limits.trusted_proxies)
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+async def limit(request: Request, scope: str, key: str | None = None) -> None:
+    """Count the request against ``scope``'s rates; raises ``GatewayError("rate_limited")``.
+    ``key`` defaults to the client address. A request from a trusted proxy that did not say
+    whose it is (the co-hosted portal calling over loopback) is not limited by address."""
+    limiter: RateLimiter = request.app.state.limiter
+    if key is None:
+        key = client_address(request)
+        proxies = request.app.state.settings.limits.trusted_proxies
+        if not key or ("x-forwarded-for" not in request.headers and trusted(key, proxies)):
+            return
+    wait = await limiter.hit(scope, key)
+    if wait is not None:
+        request.app.state.chat.safety.audit.record("rate_limited", stage="request", rule=scope)
+        raise RateLimited(wait)
+
+
+class RateLimited(GatewayError):
+    def __init__(self, seconds: float) -> None:
+        super().__init__("rate_limited", seconds=int(seconds))
+        self.headers = {"Retry-After": str(int(seconds))}
+
+
+def trusted(address: str, proxies: list[str]) -> bool:
+    if "*" in proxies:
+        return True
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    for proxy in proxies:
+        try:
+            if ip in ipaddress.ip_network(proxy, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def bearer_matches(request: Request, expected: str) -> bool:
+    given = request.headers.get("authorization", "")
+    token = given[7:].strip() if given.lower().startswith("bearer ") else ""
+    return bool(token) and secrets.compare_digest(token.encode(), expected.encode())
