@@ -58,6 +58,8 @@ system-packages:
 
 bench: install-test
 	$(BIN)/python bench/faq.py
+	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/quality.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import anyio.to_thread
+
 import locales
 from gateway import backends as backend_registry
 from gateway.api.schemas import (
@@ -35,7 +37,9 @@ from gateway.state.sessions import Conversation, MemorySessionStore, SessionStor
 from gateway.state.store import Feedback, SqlStore, Store
 from gateway.text import markdown_to_text
 from gateway.translation.service import TranslationService
+from gateway.understanding.base import Analysis
 from gateway.understanding.pipeline import Pipeline
+from gateway.understanding.reply import did_you_mean, in_resident_script
 
 log = logging.getLogger("gateway.chat")
 
@@ -58,6 +62,14 @@ class Prepared:
     notices: list[Notice]
     #: The resident's language: the answer is brought back into it (docs/translation.md).
     language: str = "zh"
+    #: How the question was understood (docs/understanding.md).
+    analysis: Analysis | None = None
+    #: The question as understood, when pinyin conversion or typo correction changed it.
+    did_you_mean: str | None = None
+
+    def reply(self, text: str) -> str:
+        """``text`` in the resident's own script (Traditional for those who wrote it)."""
+        return in_resident_script(self.analysis, text) if self.analysis else text
 
 
 class ChatService:
@@ -108,7 +120,8 @@ class ChatService:
         )
 
     async def startup(self) -> None:
-        await self.services.index()
+        index = await self.services.index()
+        await anyio.to_thread.run_sync(self.pipeline.learn, index.knowledge)
         for backend in self.backends.values():
             await backend.startup()
         await self.translation.startup()
@@ -128,7 +141,7 @@ class ChatService:
 
     def prepare(self, request: ChatRequest, locale: str) -> Prepared:
         """Understand and mask the question; raise ``GatewayError`` for unusable input."""
-        analysis = self.pipeline.run(request.message, locale)
+        analysis = self.pipeline.run(request.message, locale, correct=request.correct)
         masked = pii.mask(analysis.text)
         notices = []
         if masked.findings:
@@ -151,7 +164,7 @@ class ChatService:
             agent=request.agent,
         )
         query = self.safety.review_question(query, notices, masked.kinds)
-        return Prepared(query, notices, language)
+        return Prepared(query, notices, language, analysis, did_you_mean(analysis, masked.text))
 
     async def answer(
         self, request: ChatRequest, locale: str, history: Sequence[Turn] | None = None
@@ -210,7 +223,7 @@ class ChatService:
                     continue
                 kind = "delta" if isinstance(event, Delta) else "replace"
                 assert isinstance(event, Delta | Replace)
-                yield kind, {"text": event.text}
+                yield kind, {"text": prepared.reply(event.text)}
         except NoAnswer as failure:
             if failure.started:
                 # Part of an answer has reached the resident: another back end's answer
@@ -258,17 +271,23 @@ class ChatService:
         response = ChatResponse(
             message_id=message_id,
             session_id=query.session_id,
-            answer=answer.text,
-            answer_text=markdown_to_text(answer.text),
+            answer=prepared.reply(answer.text),
+            answer_text=prepared.reply(markdown_to_text(answer.text)),
             language=answer.language,
             found=True,
             citations=[
-                CitationOut(title=c.title, url=c.url, snippet=c.snippet, score=c.score)
+                CitationOut(
+                    title=prepared.reply(c.title),
+                    url=c.url,
+                    snippet=prepared.reply(c.snippet),
+                    score=c.score,
+                )
                 for c in answer.citations
             ],
-            suggestions=answer.suggestions,
+            suggestions=[prepared.reply(s) for s in answer.suggestions],
             notices=prepared.notices,
             backend=backend.name,
+            did_you_mean=prepared.did_you_mean,
         )
         return await self.translation.localize(prepared.language, query, answer, response)
 
@@ -291,9 +310,10 @@ class ChatService:
             answer_text=text,
             language=query.locale,
             found=False,
-            suggestions=answer.suggestions,
+            suggestions=[prepared.reply(s) for s in answer.suggestions],
             notices=prepared.notices,
             backend=backend.name,
+            did_you_mean=prepared.did_you_mean,
         )
         return await self.translation.localize(prepared.language, query, None, response)
 

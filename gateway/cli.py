@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from gateway.config import ConfigError, Settings, load_settings
 from gateway.translation import cli as translate_cli
+from gateway.understanding import cli as understanding_cli
 
 
 def add_server_options(parser: argparse.ArgumentParser, default_port: str) -> None:
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(run=serve)
     subparsers = parser.add_subparsers(title="commands", dest="command")
     translate_cli.register(subparsers)
+    understanding_cli.register(subparsers)
     return parser
 
 

@@ -49,7 +49,17 @@ class KnowledgeConfig(Section):
 
 class UnderstandingConfig(Section):
     #: Stage names, run in this order (built-in or from the ``gateway.stages`` entry points).
-    stages: list[str] = Field(default_factory=lambda: ["sanitize"])
+    stages: list[str] = Field(
+        default_factory=lambda: [
+            "sanitize",
+            "normalize",
+            "identify",
+            "script",
+            "cantonese",
+            "pinyin",
+            "correct",
+        ]
+    )
     #: Options by stage name, e.g. ``[understanding.options.sanitize] max_chars = 500``.
     options: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

@@ -46,6 +46,12 @@ BUILTINS: dict[str, dict[str, str]] = {
     },
     "gateway.stages": {
         "sanitize": "gateway.understanding.sanitize:Sanitize",
+        "normalize": "gateway.understanding.normalize:Normalize",
+        "identify": "gateway.understanding.identify:Identify",
+        "script": "gateway.understanding.script:Script",
+        "cantonese": "gateway.understanding.cantonese:Cantonese",
+        "pinyin": "gateway.understanding.pinyin:Pinyin",
+        "correct": "gateway.understanding.correct:Correct",
     },
     "gateway.translators": {
         "none": "gateway.translation.none:NoTranslator",

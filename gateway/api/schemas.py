@@ -134,3 +134,54 @@ class Backends(BaseModel):
 class Readiness(BaseModel):
     ready: bool
     backends: list[BackendHealth]
+
+
+class AnalyzeRequest(Request):
+    text: str = Field(description="A question, as a resident would type it.")
+    lang: LanguageTag | None = Field(
+        None, description="UI language, the hint for text too short to tell its language."
+    )
+    correct: bool = Field(True, description="False: skip pinyin conversion and typo correction.")
+
+
+class CorrectionOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    stage: str
+    from_: str = Field(alias="from", description="The text the stage replaced.")
+    to: str
+    span: list[int] = Field(
+        description="[start, end) of ``from`` in the text the stage read (its ``before``)."
+    )
+    reason: str = Field(description="homophone, fuzzy pinyin, look-alike, pinyin or cantonese.")
+    alternative: str | None = Field(None, description="The next best reading (pinyin).")
+
+
+class StepOut(BaseModel):
+    stage: str
+    changed: bool
+    before: str
+    after: str
+    reason: str = Field(description="Why the stage changed the text, or what it found.")
+
+
+class AnalysisOut(BaseModel):
+    """How the gateway understood a question (docs/understanding.md)."""
+
+    original: str = Field(description="Exactly what was sent.")
+    normalized: str = Field(description="After sanitizing and normalizing.")
+    language: str | None = Field(
+        description="zh, zh-Hant, yue, pinyin, en, ko, ja, vi, th, ru, fr, es, ar, id, ms, lo, "
+        "km, my, or another langdetect code."
+    )
+    script: str | None = Field(
+        description="The resident's Traditional script (hk, tw, t), for the reply; null for "
+        "Simplified."
+    )
+    corrected: str = Field(description="The text sent on to the back ends.")
+    changed: bool = Field(description="Whether any stage changed the text.")
+    autocorrected: bool = Field(
+        description="Whether pinyin conversion or typo correction changed it (did_you_mean)."
+    )
+    corrections: list[CorrectionOut]
+    trace: list[StepOut]

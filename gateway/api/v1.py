@@ -13,6 +13,8 @@ import locales
 from gateway.api.health import backend_statuses
 from gateway.api.locale import request_locale
 from gateway.api.schemas import (
+    AnalysisOut,
+    AnalyzeRequest,
     Backends,
     Categories,
     CategoryOut,
@@ -74,6 +76,16 @@ async def feedback(body: FeedbackRequest, request: Request) -> FeedbackResponse:
     await limit(request, "feedback_per_ip")
     await _chat(request).feedback(body.message_id, body.helpful, body.comment)
     return FeedbackResponse(message=locales.text("feedback.thanks", locale))
+
+
+@router.post("/analyze", response_model=AnalysisOut, summary="See how a question is understood")
+async def analyze(body: AnalyzeRequest, request: Request) -> AnalysisOut:
+    """Run the understanding pipeline alone (no back end is asked): the detected language,
+    the normalized and corrected text, each correction and each stage's step. For operators
+    who want to see why a question was understood the way it was."""
+    locale = request_locale(request, body.lang)
+    analysis = _chat(request).pipeline.run(body.text, locale, correct=body.correct)
+    return AnalysisOut.model_validate(analysis.to_dict())
 
 
 @router.get("/hot", response_model=HotQuestions, summary="Hot questions")

@@ -18,20 +18,21 @@ _MASK_LABELS = re.compile("|".join(re.escape(label) for label in LABELS.values()
 _WORD_CHARACTER = re.compile(r"[^\W_]")
 
 
-def _data_lines(name: str) -> list[str]:
+def data_lines(name: str) -> list[str]:
+    """Lines of a file in gateway/data, without blank lines and ``#`` comments."""
     text = (resources.files("gateway") / "data" / name).read_text(encoding="utf-8")
     return [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
 
 
 @cache
 def stopwords() -> frozenset[str]:
-    return frozenset(line.lower() for line in _data_lines("stopwords.txt"))
+    return frozenset(line.lower() for line in data_lines("stopwords.txt"))
 
 
 @cache
 def government_terms() -> tuple[str, ...]:
     """The curated government service terms (gateway/data/terms.tsv), most common first."""
-    rows = [line.split("\t") for line in _data_lines("terms.tsv")]
+    rows = [line.split("\t") for line in data_lines("terms.tsv")]
     rows.sort(key=lambda row: -int(row[2]))
     return tuple(row[0] for row in rows)
 

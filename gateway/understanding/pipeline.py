@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from pydantic import ValidationError
 
 from gateway import extensions
-from gateway.config import ConfigError, UnderstandingConfig, describe
-from gateway.understanding.base import Analysis, Stage
+from gateway.config import ConfigError, Settings, UnderstandingConfig, describe
+from gateway.knowledge.entries import KnowledgeBase
+from gateway.understanding.base import Analysis, Stage, Step
+
+ASKED_AS_TYPED = "skipped: the resident asked for the question as typed"
 
 
 class Pipeline:
     def __init__(self, stages: Sequence[Stage]) -> None:
         self.stages = list(stages)
+        if any(stage.uses_lexicon for stage in self.stages):
+            from gateway.understanding.lexicon import base_lexicon
+
+            self._teach(base_lexicon())
+
+    def _teach(self, lexicon) -> None:
+        for stage in self.stages:
+            if stage.uses_lexicon:
+                stage.learn(lexicon)
+
+    def learn(self, knowledge: KnowledgeBase) -> None:
+        """Add the knowledge base's words and phrasing to what the stages know."""
+        if any(stage.uses_lexicon for stage in self.stages):
+            from gateway.understanding.lexicon import base_lexicon
+
+            self._teach(base_lexicon().with_knowledge(knowledge_texts(knowledge)))
 
     @classmethod
     def from_config(cls, config: UnderstandingConfig) -> Pipeline:
@@ -29,8 +48,38 @@ class Pipeline:
             stages.append(stage_class(options))
         return cls(stages)
 
-    def run(self, text: str, locale: str = "zh-CN") -> Analysis:
-        analysis = Analysis(original=text, text=text, locale=locale)
+    def run(self, text: str, locale: str = "zh-CN", correct: bool = True) -> Analysis:
+        """Understand ``text``; with ``correct=False`` the correcting stages are skipped."""
+        analysis = Analysis(original=text, text=text, locale=locale, correct=correct)
         for stage in self.stages:
+            before, steps = analysis.text, len(analysis.trace)
+            if stage.corrective and not correct:
+                analysis.trace.append(Step(stage.name, before, before, ASKED_AS_TYPED))
+                continue
             stage.apply(analysis)
+            if len(analysis.trace) == steps:  # the stage had nothing to do: say so in the trace
+                analysis.trace.append(Step(stage.name, before, before))
+            if stage.corrective:
+                analysis.autocorrected |= analysis.text != before
         return analysis
+
+
+def pipeline_for(settings: Settings) -> Pipeline:
+    """The configured pipeline, taught the configured knowledge base (read here, at once): for
+    tools and benchmarks; the gateway teaches its pipeline the index's copy at startup."""
+    from gateway.knowledge import entries
+    from gateway.services import Services
+
+    pipeline = Pipeline.from_config(settings.understanding)
+    pipeline.learn(entries.load(Services(settings).knowledge_paths))
+    return pipeline
+
+
+def knowledge_texts(knowledge: KnowledgeBase) -> Iterable[str]:
+    """The knowledge base's Chinese text: service names, questions, phrasings and answers."""
+    for category in knowledge.categories:
+        yield category.names.get("zh-CN", "")
+    for entry in knowledge.entries:
+        yield entry.question
+        yield from entry.phrasings
+        yield entry.answer

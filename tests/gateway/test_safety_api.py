@@ -92,7 +92,8 @@ backends = ["llm"]
                 await client.post("/api/v1/chat", json={"message": "你们这帮傻逼，社保卡怎么补办"})
             ).json()
     sent = json.dumps(llm.requests, ensure_ascii=False)
-    assert "傻逼" not in sent and "＊＊，社保卡怎么补办" in sent
+    # The normalize stage has made the full-width comma ASCII by then.
+    assert "傻逼" not in sent and "＊＊,社保卡怎么补办" in sent
     assert "words_hidden" in [notice["code"] for notice in reply["notices"]]
 
 

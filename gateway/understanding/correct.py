@@ -1,0 +1,497 @@
+"""Typo correction: homophones from pinyin input (社宝 → 社保), fuzzy pinyin from southern
+accents (身份增 → 身份证: zheng/zeng) and look-alike characters (户口薄 → 户口簿).
+
+Candidates: for each run of Chinese characters that is not a known word, the words of the
+lexicon (the government terms, the knowledge base's words, common words of jieba's dictionary)
+that sound the same (same or fuzzy pinyin) or differ by one look-alike character. Each is
+scored as a noisy channel: how much more probable the whole sentence becomes under the word
+frequencies (best segmentation, knowledge-base character pairs) minus the cost of the kind of
+slip. The best candidates (that lie apart) are applied when they gain more than the threshold,
+and the search runs again until nothing clears it, so the result is a fixed point: correcting it
+again changes nothing. Numbers, Latin words and probable person names are never touched.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict
+
+from gateway.understanding.base import Analysis, Correction, Stage
+from gateway.understanding.lexicon import (
+    COHESION,
+    Lexicon,
+    base_lexicon,
+    data_lines,
+    fuzzy,
+    is_han,
+)
+
+#: Readings combined per window at most (characters with several readings multiply them).
+MAX_KEYS = 8
+#: Stretches of text whose words are remembered (a few megabytes at most).
+WORDS_CACHE = 50_000
+#: How far below the threshold a candidate's quick score may be and still be scored exactly.
+RESCORE_MARGIN = 3.0
+#: Particles that end a question as typed: never corrected there (医保吗 stays, 号吗 stays).
+SENTENCE_PARTICLES = frozenset("的了吗呢吧啊呀哦嘛么")
+
+
+class CorrectOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    #: Log-probability gain (nats) a correction must bring, after its cost, to be applied.
+    threshold: float = 3.0
+    #: Costs (nats) of each kind of slip: a same-sound character is the commonest pinyin slip.
+    homophone_cost: float = 1.0
+    fuzzy_cost: float = 3.0
+    lookalike_cost: float = 2.0
+    #: Added when the typed character has the intended sound only as a rare reading (前 jian).
+    rare_reading_cost: float = 1.5
+    #: Common words of jieba's dictionary at least this frequent are correction targets too.
+    min_target_frequency: int = 100
+    #: Longest run of characters considered as one word.
+    max_window: int = 8
+    #: A run that is itself a word at least this frequent is never changed.
+    known_word_frequency: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    start: int
+    end: int
+    replacement: str
+    kind: str
+    gain: float
+
+
+class Targets:
+    """The words correction may produce, by fuzzy pinyin."""
+
+    def __init__(self, words: Iterable[str], lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self.by_sound: dict[str, list[str]] = {}
+        self.prefixes: set[str] = set()
+        self.words: set[str] = set()
+        for word in words:
+            syllables = lexicon.pinyin(word)
+            if syllables is None or not all(is_han(char) for char in word):
+                continue
+            self.words.add(word)
+            sounds = [fuzzy(syllable) for syllable in syllables]
+            self.by_sound.setdefault(" ".join(sounds), []).append(word)
+            for end in range(1, len(sounds) + 1):
+                self.prefixes.add(" ".join(sounds[:end]))
+
+    def plus(self, other: Targets) -> Targets:
+        """Both sets of targets in one (the shared base is copied, not changed)."""
+        merged = Targets((), self.lexicon)
+        merged.words = self.words | other.words
+        merged.prefixes = self.prefixes | other.prefixes
+        merged.by_sound = dict(self.by_sound)
+        for key, words in other.by_sound.items():
+            merged.by_sound[key] = [*merged.by_sound.get(key, ()), *words]
+        return merged
+
+
+@cache
+def _base_targets(min_frequency: int) -> Targets:
+    lexicon = base_lexicon()
+    common = (
+        word
+        for word, count in lexicon.frequency.items()
+        if count >= min_frequency and 2 <= len(word) <= 4
+    )
+    return Targets([*lexicon.domain, *common], lexicon)
+
+
+@cache
+def lookalikes() -> dict[str, frozenset[str]]:
+    table: dict[str, set[str]] = {}
+    for line in data_lines("lookalike.txt"):
+        group = set(line.split())
+        for char in group:
+            table.setdefault(char, set()).update(group - {char})
+    return {char: frozenset(others) for char, others in table.items()}
+
+
+@cache
+def function_words() -> frozenset[str]:
+    return frozenset(word for line in data_lines("function_words.txt") for word in line.split())
+
+
+@cache
+def surnames() -> frozenset[str]:
+    return frozenset(name for line in data_lines("surnames.txt") for name in line.split())
+
+
+@cache
+def _name_pattern() -> re.Pattern[str]:
+    names = "|".join(sorted(surnames(), key=len, reverse=True))
+    before = "我叫|名叫|叫做|姓名|名字是|名字叫|本人|老人叫|孩子叫|户主|申请人|患者|家属"
+    after = "先生|女士|同志|老师|医生|阿姨|大爷|大妈|师傅|老人|本人"
+    return re.compile(
+        rf"(?:(?:{before})[:：是为]?\s*((?:{names})[\u4e00-\u9fff]{{1,2}}))"
+        rf"|((?:{names})[\u4e00-\u9fff]{{0,2}})(?={after})"
+    )
+
+
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
+
+
+def protected_names(text: str) -> list[tuple[int, int]]:
+    """Spans of probable person names: a surname and a given name where a person is named."""
+    spans = []
+    for match in _name_pattern().finditer(text):
+        group = 1 if match.group(1) else 2
+        spans.append((match.start(group), match.end(group)))
+    return spans
+
+
+class Corrector:
+    def __init__(self, lexicon: Lexicon, options: CorrectOptions) -> None:
+        self.lexicon = lexicon
+        self.options = options
+        base = _base_targets(options.min_target_frequency)
+        self.targets = base.plus(
+            Targets((word for word in lexicon.extra if word not in base.words), lexicon)
+        )
+        # Where nothing looks broken, only a domain term may be what was meant: a smaller table.
+        self.domain_targets = Targets(lexicon.domain, lexicon)
+        self.lookalikes = lookalikes()
+        # Look-alike swaps are looked for in windows up to this long even when no word sounds
+        # like the window (the swapped character sounds different).
+        self.longest_lookalike = 4
+        self._sound_cache: dict[str, tuple[str, ...]] = {}
+        self._words_at: dict[str, list[tuple[int, float]]] = {}
+        self._candidates_at: dict[tuple[str, bytes], list[tuple[int, str]]] = {}
+        self.costs: dict[str, float] = {
+            "homophone": options.homophone_cost,
+            "fuzzy pinyin": options.fuzzy_cost,
+            "look-alike": options.lookalike_cost,
+        }
+
+    # -- the language model ---------------------------------------------------------------
+
+    def _lattice(self, text: str) -> tuple[list[list[tuple[int, float]]], list[float]]:
+        """Every word of ``text``, looked up once (``edges[start] = [(end, log probability)]``),
+        and the knowledge base's bonus for the characters on either side of each boundary."""
+        lexicon = self.lexicon
+        extra, frequency, bigrams = lexicon.extra.get, lexicon.frequency.get, lexicon.bigrams.get
+        log, log_total = math.log, math.log(lexicon.total)
+        longest = lexicon.max_word_length
+        size = len(text)
+        edges: list[list[tuple[int, float]]] = []
+        cache = self._words_at
+        if len(cache) > WORDS_CACHE:
+            cache.clear()
+        for start in range(size):
+            # The words starting here depend only on the next ``longest`` characters: the same
+            # in every pass over a question, and in every question that shares them.
+            ahead = text[start : start + longest]
+            found = cache.get(ahead)
+            if found is None:
+                found = []
+                for length in range(1, len(ahead) + 1):
+                    count = extra(ahead[:length]) or frequency(ahead[:length])
+                    if count:
+                        found.append((length, log(count) - log_total))
+                    elif length == 1:
+                        found.append((length, -log_total))
+                cache[ahead] = found
+            edges.append([(start + length, score) for length, score in found])
+        bonus = [0.0] * (size + 1)
+        for position in range(1, size):
+            count = bigrams(text[position - 1 : position + 1])
+            if count:
+                bonus[position] = COHESION * log(1 + count)
+        return edges, bonus
+
+    def _score(self, text: str) -> float:
+        """Log probability of the best segmentation of ``text``."""
+        edges, bonus = self._lattice(text)
+        forward = [0.0] + [-math.inf] * len(text)
+        for start, words in enumerate(edges):
+            base = forward[start] + bonus[start]
+            for end, score in words:
+                if base + score > forward[end]:
+                    forward[end] = base + score
+        return forward[-1]
+
+    def _segment(self, text: str) -> tuple[list[float], list[float], list[int]]:
+        """Best log probabilities of every prefix and suffix, and the best path's word starts."""
+        edges, bonus = self._lattice(text)
+        size = len(text)
+        forward = [0.0] + [-math.inf] * size
+        back = [0] * (size + 1)
+        for start in range(size):
+            base = forward[start] + bonus[start]
+            for end, score in edges[start]:
+                if base + score > forward[end]:
+                    forward[end] = base + score
+                    back[end] = start
+        backward = [-math.inf] * size + [0.0]
+        for start in range(size - 1, -1, -1):
+            best = -math.inf
+            for end, score in edges[start]:
+                total = score + backward[end] + bonus[end]
+                if total > best:
+                    best = total
+            backward[start] = best
+        starts = []
+        position = size
+        while position > 0:
+            position = back[position]
+            starts.append(position)
+        return forward, backward, starts[::-1]
+
+    # -- candidates -----------------------------------------------------------------------
+
+    def _sounds(self, char: str) -> tuple[str, ...]:
+        sounds = self._sound_cache.get(char)
+        if sounds is None:
+            readings = self.lexicon.readings.get(char, ())
+            sounds = tuple(dict.fromkeys(fuzzy(reading) for reading in readings))
+            self._sound_cache[char] = sounds
+        return sounds
+
+    def _kind(self, typed: str, intended: str) -> tuple[str, float] | None:
+        """The kind of slip that turns ``intended`` into ``typed``, and its cost."""
+        readings = self.lexicon.readings
+        kinds = []
+        cost = 0.0
+        for a, b in zip(typed, intended, strict=True):
+            if a == b:
+                continue
+            typed_readings = readings.get(a, ())
+            shared = set(typed_readings) & set(readings.get(b, ()))
+            if shared:
+                kinds.append("homophone")
+                cost += self.costs["homophone"]
+                if typed_readings[0] not in shared:
+                    cost += self.options.rare_reading_cost
+            elif set(self._sounds(a)) & set(self._sounds(b)):
+                kinds.append("fuzzy pinyin")
+                cost += self.costs["fuzzy pinyin"]
+            elif b in self.lookalikes.get(a, ()):
+                kinds.append("look-alike")
+                cost += self.costs["look-alike"]
+            else:
+                return None
+        order = ("look-alike", "fuzzy pinyin", "homophone")
+        kind = next((kind for kind in order if kind in kinds), None)
+        return (kind, cost) if kind else None
+
+    def _candidates(
+        self, text: str, start: int, stop: int, suspicious: list[bool]
+    ) -> Iterator[tuple[int, str]]:
+        """Words that ``text[start:end]`` may have been meant as, with their ``end``: words that
+        sound alike, and words one look-alike character away (at a ``suspicious`` position)."""
+        targets = self.targets if any(suspicious[start:stop]) else self.domain_targets
+        by_sound, prefixes, words = targets.by_sound, targets.prefixes, targets.words
+        lookalikes = self.lookalikes
+        keys = [""]
+        for end in range(start + 1, stop + 1):
+            sounds = self._sounds(text[end - 1])
+            if not sounds:
+                return
+            keys = [f"{key} {sound}" if key else sound for key in keys for sound in sounds]
+            keys = [key for key in keys[:MAX_KEYS] if key in prefixes]
+            if end - start >= 2:
+                window = text[start:end]
+                for key in keys:
+                    for word in by_sound.get(key, ()):
+                        if word != window:
+                            yield end, word
+                for index in range(start, end):
+                    if suspicious[index]:
+                        offset = index - start
+                        for other in lookalikes.get(text[index], ()):
+                            word = window[:offset] + other + window[offset + 1 :]
+                            if word in words:
+                                yield end, word
+            if not keys and end - start >= self.longest_lookalike:
+                return
+
+    def _candidates_from(
+        self, text: str, start: int, stop: int, suspicious: list[bool]
+    ) -> list[tuple[int, str]]:
+        """``_candidates`` as (length, word), remembered: they depend on nothing but the
+        characters and which of them look broken, the same in every pass over a question."""
+        key = (text[start:stop], bytes(suspicious[start:stop]))
+        found = self._candidates_at.get(key)
+        if found is None:
+            if len(self._candidates_at) > WORDS_CACHE:
+                self._candidates_at.clear()
+            found = list(
+                dict.fromkeys(
+                    (end - start, word)
+                    for end, word in self._candidates(text, start, stop, suspicious)
+                )
+            )
+            self._candidates_at[key] = found
+        return found
+
+    def candidates(self, text: str, locked: list[tuple[int, int]]) -> list[Candidate]:
+        """Every correction that clears the threshold (at most one per window)."""
+        options = self.options
+        forward, backward, starts = self._segment(text)
+        total = forward[-1]
+        size = len(text)
+        lexicon = self.lexicon
+        extra, frequency, bigrams = lexicon.extra.get, lexicon.frequency.get, lexicon.bigrams.get
+        log, log_total = math.log, math.log(lexicon.total)
+        pieces = list(zip(starts, [*starts[1:], len(text)], strict=True))
+        names = self._probable_names(text, pieces)
+        locked = list(locked)
+        # A slip breaks a word into pieces: a correction must mend a piece of one character
+        # (or give a domain term). A function word standing alone (吗, 给, 才) is changed only
+        # along with such a piece: folding it into the word before it (医保吗 → 医保码)
+        # would change what the question says.
+        single = [False] * len(text)
+        function = [False] * len(text)
+        function_set = function_words()
+        for first, after in pieces:
+            if after - first == 1:
+                if text[first] in function_set:
+                    function[first] = True
+                    ends_question = after == len(text) or not is_han(text[after])
+                    if ends_question and text[first] in SENTENCE_PARTICLES:
+                        locked.append((first, after))
+                else:
+                    single[first] = True
+        suspicious = [a or b for a, b in zip(single, function, strict=True)]
+        accepted: dict[tuple[int, int], Candidate] = {}
+        for run in _HAN_RUN.finditer(text):
+            for start in range(run.start(), run.end() - 1):
+                stop = min(run.end(), start + options.max_window)
+                for length, replacement in self._candidates_from(text, start, stop, suspicious):
+                    end = start + length
+                    # The gain before the slip's cost first: it rules most candidates out.
+                    count = extra(replacement) or frequency(replacement) or 1
+                    score = forward[start] + backward[end] + log(count) - log_total
+                    if start:
+                        pair = bigrams(text[start - 1] + replacement[0])
+                        if pair:
+                            score += COHESION * log(1 + pair)
+                    if end < size:
+                        pair = bigrams(replacement[-1] + text[end])
+                        if pair:
+                            score += COHESION * log(1 + pair)
+                    # That score keeps the window as one word; the whole sentence may read
+                    # better cut otherwise (什么时候发 + 方 → 什么时候 + 发放), so a candidate
+                    # near the threshold is scored exactly.
+                    if score - total < options.threshold - RESCORE_MARGIN:
+                        continue
+                    if any(start < b and a < end for a, b in locked):
+                        continue
+                    window = text[start:end]
+                    changed = sum(a != b for a, b in zip(window, replacement, strict=True))
+                    if changed > (1 if len(window) <= 3 else 2):
+                        continue
+                    mends = any(single[start:end])
+                    changes_function_word = any(
+                        function[i] and window[i - start] != replacement[i - start]
+                        for i in range(start, end)
+                    )
+                    domain = replacement in lexicon.domain
+                    if not mends and (changes_function_word or not domain):
+                        continue
+                    # A probable name is left alone unless it sounds like a service term.
+                    if not domain and any(start < b and a < end for a, b in names):
+                        continue
+                    if lexicon.freq(window) >= options.known_word_frequency:
+                        continue
+                    slip = self._kind(window, replacement)
+                    if slip is None:
+                        continue
+                    kind, cost = slip
+                    if score - total < options.threshold + cost:
+                        score = max(score, self._score(text[:start] + replacement + text[end:]))
+                    gain = score - total - cost
+                    known = accepted.get((start, end))
+                    if gain >= options.threshold and (known is None or gain > known.gain):
+                        accepted[start, end] = Candidate(start, end, replacement, kind, gain)
+        return list(accepted.values())
+
+    def _probable_names(self, text: str, pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Probable person names in the best reading: a surname standing alone followed by one
+        or two characters standing alone (李/明/的 → 李明). jieba's ``nr`` tags are too noisy
+        to use (they include 养老)."""
+        spans = []
+        family, function = surnames(), function_words()
+        for index, (first, after) in enumerate(pieces):
+            if after - first == 1 and text[first] in family:
+                end = after
+                for following_first, following_after in pieces[index + 1 : index + 3]:
+                    single_piece = following_after - following_first == 1
+                    if not single_piece or text[following_first] in function:
+                        break
+                    end = following_after
+                if end > after:
+                    spans.append((first, end))
+        return spans
+
+    def correct(self, text: str) -> tuple[str, list[Correction]]:
+        """``text`` corrected until no correction clears the threshold, and the corrections.
+
+        Each pass applies the best corrections that lie apart (a character at least between
+        them), best first; corrections keep the length, so spans stay valid."""
+        corrections = []
+        locked = protected_names(text)
+        for _ in range(len(text)):
+            found = sorted(self.candidates(text, locked), key=lambda c: -c.gain)
+            if not found:
+                break
+            chosen: list[Candidate] = []
+            for candidate in found:
+                if all(
+                    candidate.end < other.start or other.end < candidate.start for other in chosen
+                ):
+                    chosen.append(candidate)
+            for candidate in chosen:
+                corrections.append(
+                    Correction(
+                        stage="correct",
+                        original=text[candidate.start : candidate.end],
+                        replacement=candidate.replacement,
+                        start=candidate.start,
+                        end=candidate.end,
+                        reason=candidate.kind,
+                    )
+                )
+                text = text[: candidate.start] + candidate.replacement + text[candidate.end :]
+        return text, corrections
+
+
+class Correct(Stage):
+    """Correct typing slips in Chinese questions (Simplified, after conversion)."""
+
+    name = "correct"
+    Options = CorrectOptions
+    options: CorrectOptions
+    corrective = True
+    uses_lexicon = True
+
+    def learn(self, lexicon: Lexicon) -> None:
+        self.corrector = Corrector(lexicon, self.options)
+
+    def forget(self) -> None:
+        """Drop remembered lookups (benchmarks measure questions as if seen for the first time)."""
+        self.corrector._words_at.clear()
+        self.corrector._candidates_at.clear()
+
+    def apply(self, analysis: Analysis) -> None:
+        if analysis.language not in {"zh", "zh-Hant", "yue", "pinyin"}:
+            return
+        corrected, corrections = self.corrector.correct(analysis.text)
+        if corrections:
+            reasons = ", ".join(f"{c.original}→{c.replacement} ({c.reason})" for c in corrections)
+            analysis.update(self.name, corrected, reasons)
+            analysis.corrections += corrections
+        else:
+            analysis.update(self.name, corrected)
