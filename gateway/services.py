@@ -12,6 +12,30 @@ from gateway.knowledge import entries
 from gateway.knowledge.entries import KnowledgeBase
 from gateway.knowledge.index import FaqIndex
 
+#: Indexes built in this process, by paths and the files' sizes and times: gateways created
+#: in one process over the same unchanged files (tests, workers in threads) share one index.
+_BUILT: dict[tuple[object, ...], FaqIndex] = {}
+_BUILT_KEPT = 4
+
+
+def _signature(paths: Sequence[str]) -> tuple[object, ...]:
+    files = []
+    for path in map(Path, paths):
+        for file in sorted(path.glob("*")) if path.is_dir() else [path]:
+            if file.is_file():
+                stat = file.stat()
+                files.append((str(file), stat.st_size, stat.st_mtime_ns))
+    return (tuple(paths), tuple(files))
+
+
+def _build(paths: tuple[str, ...]) -> FaqIndex:
+    key = _signature(paths)
+    if key not in _BUILT:
+        while len(_BUILT) >= _BUILT_KEPT:
+            _BUILT.pop(next(iter(_BUILT)))
+        _BUILT[key] = FaqIndex(entries.load(paths))
+    return _BUILT[key]
+
 
 class Services:
     def __init__(self, settings: Settings) -> None:
@@ -28,8 +52,7 @@ class Services:
         """The retrieval index of a knowledge base (the gateway's own by default), built once."""
         key = tuple(paths) if paths else self.knowledge_paths
         if key not in self._indexes:
-            knowledge = await anyio.to_thread.run_sync(entries.load, key)
-            self._indexes[key] = await anyio.to_thread.run_sync(FaqIndex, knowledge)
+            self._indexes[key] = await anyio.to_thread.run_sync(_build, key)
         return self._indexes[key]
 
     async def knowledge(self) -> KnowledgeBase:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass as plain_dataclass
 from dataclasses import field
 from importlib import resources
@@ -89,6 +89,14 @@ class KnowledgeBase:
 
     def __post_init__(self) -> None:
         self.by_id = {entry.id: entry for entry in self.entries}
+        self._derived: dict[str, Any] = {}
+
+    def derived(self, name: str, build: Callable[[KnowledgeBase], Any]) -> Any:
+        """``build(self)``, built on first use and kept with this base: what the gateway's
+        parts learn from the base (the understanding lexicon) is learnt once per base."""
+        if name not in self._derived:
+            self._derived[name] = build(self)
+        return self._derived[name]
 
     @property
     def sample(self) -> bool:

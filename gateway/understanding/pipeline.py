@@ -32,7 +32,11 @@ class Pipeline:
         if any(stage.uses_lexicon for stage in self.stages):
             from gateway.understanding.lexicon import base_lexicon
 
-            self._teach(base_lexicon().with_knowledge(knowledge_texts(knowledge)))
+            lexicon = knowledge.derived(
+                "understanding.lexicon",
+                lambda base: base_lexicon().with_knowledge(knowledge_texts(base)),
+            )
+            self._teach(lexicon)
 
     @classmethod
     def from_config(cls, config: UnderstandingConfig) -> Pipeline:
