@@ -72,9 +72,6 @@
     while (region.childNodes.length > 6) region.removeChild(region.firstChild);
   }
 
-  function messageSpeech(article) {
-    return article.getAttribute("data-speaker") + "：" + article.getAttribute("data-text");
-  }
 
   // ---- speech -------------------------------------------------------------------------------
   var speech = window.speechSynthesis;
@@ -249,6 +246,11 @@
       box.setAttribute("aria-describedby", "input-hint");
       box.id = box.id || "question-input";
     }
+    // Gradio writes dir="ltr" on every block; in a right-to-left page they follow the page.
+    if (root.getAttribute("dir") === "rtl") {
+      var fixed = document.querySelectorAll(".gradio-container [dir='ltr']:not(textarea, input)");
+      for (var j = 0; j < fixed.length; j++) fixed[j].removeAttribute("dir");
+    }
     watchTranscript();
   }
 
@@ -284,7 +286,7 @@
     var state = transcript.getAttribute("data-state");
     for (; announced < messages.length; announced++) {
       var article = messages[announced];
-      if (!article.classList.contains("error")) announce(messageSpeech(article));
+      if (!article.classList.contains("error")) announce(article.getAttribute("data-announce"));
     }
     if (state !== lastState) {
       if (state === "done") {

@@ -69,7 +69,11 @@ def build_page(blocks: gr.Blocks, client: GatewayClient, settings: Settings, loc
     with gr.Column(elem_id="feedback", visible=False) as feedback:
         gr.HTML(page.feedback_prompt(), js_on_load=None)
         comment = gr.Textbox(
-            label=t("portal.feedback_comment"), lines=1, max_lines=4, elem_classes="secondary"
+            label=t("portal.feedback_comment"),
+            lines=1,
+            max_lines=4,
+            elem_classes="secondary",
+            rtl=locales.info(locale).direction == "rtl",
         )
         with gr.Row():
             helpful = gr.Button(t("portal.helpful"), elem_id="helpful")
@@ -82,6 +86,7 @@ def build_page(blocks: gr.Blocks, client: GatewayClient, settings: Settings, loc
             lines=1,
             max_lines=6,
             elem_id="question",
+            rtl=locales.info(locale).direction == "rtl",
             scale=5,
             min_width=200,
         )

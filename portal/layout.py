@@ -8,11 +8,11 @@ from html import escape
 import locales
 from accessibility.toolbar import announcer, help_dialog, toolbar
 
-
 GLOBE = (
     '<svg class="icon" aria-hidden="true" focusable="false" width="1.1em" height="1.1em" '
     'viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2">'
-    '<circle cx="12" cy="12" r="10"/><path d="M2 12h20M12 2a15 15 0 0 1 0 20M12 2a15 15 0 0 0 0 20"/>'
+    '<circle cx="12" cy="12" r="10"/>'
+    '<path d="M2 12h20M12 2a15 15 0 0 1 0 20M12 2a15 15 0 0 0 0 20"/>'
     "</svg>"
 )
 

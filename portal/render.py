@@ -101,7 +101,7 @@ def render(transcript: Transcript, locale: str) -> str:
         items.append(
             '<article class="message from-assistant streaming">'
             f'<p class="speaker">{t("portal.assistant_said")}</p>'
-            f'<div class="answer"{_lang_attr(locale, "")}>{_markdown(transcript.partial)}</div>'
+            f'<div class="answer" dir="auto">{_markdown(transcript.partial)}</div>'
             "</article>"
         )
     if not items:
@@ -126,10 +126,11 @@ def _message(message: Message, number: int, locale: str) -> str:
 
     if message.role == "user":
         speaker = locales.text("portal.you_said", locale)
+        speech = _speech(number, speaker, message.text, locale)
         return (
-            f'<article class="message from-resident" {_speech(number, speaker, message.text)}>'
+            f'<article class="message from-resident" {speech}>'
             f'<p class="speaker">{escape(speaker)}</p>'
-            f'<p class="question">{_mark_languages(escape(message.text), locale)}</p>'
+            f'<p class="question" dir="auto">{_mark_languages(escape(message.text), locale)}</p>'
             "</article>"
         )
     speaker = locales.text("portal.assistant_said", locale)
@@ -146,7 +147,7 @@ def _message(message: Message, number: int, locale: str) -> str:
     language = message.language or locale
     rendered = f"<p>{escape(message.text)}</p>" if message.error else _markdown(message.markdown)
     parts.append(
-        f'<div class="answer"{_lang_attr(locale, message.language)}>'
+        f'<div class="answer" dir="auto"{_lang_attr(locale, message.language)}>'
         f"{_mark_languages(rendered, language)}</div>"
     )
     if message.citations:
@@ -167,21 +168,26 @@ def _message(message: Message, number: int, locale: str) -> str:
         )
     kind = " error" if message.error else ""
     lang = f' data-lang="{escape(language)}"' if message.language else ""
+    speech = _speech(number, speaker, message.text, locale)
     return (
-        f'<article class="message from-assistant{kind}" {_speech(number, speaker, message.text)}'
-        f"{lang}>{''.join(parts)}</article>"
+        f'<article class="message from-assistant{kind}" {speech}{lang}>{"".join(parts)}</article>'
     )
 
 
-def _speech(number: int, speaker: str, text: str) -> str:
-    """What is announced once, and read aloud: who speaks, then the words without Markdown."""
-    return f'data-message="m{number}" data-speaker="{escape(speaker)}" data-text="{escape(text)}"'
+def _speech(number: int, speaker: str, text: str, locale: str) -> str:
+    """What is announced once (``data-announce``) and read aloud (``data-speaker`` in the
+    page's language, then ``data-text``): who speaks, then the words without Markdown."""
+    announce = locales.text("portal.announce", locale, speaker=speaker, text=text)
+    return (
+        f'data-message="m{number}" data-speaker="{escape(speaker)}" data-text="{escape(text)}" '
+        f'data-announce="{escape(announce)}"'
+    )
 
 
 def chips(questions: list[str], locale: str) -> str:
     """Buttons that ask a question when pressed (hot questions, category shortcuts)."""
     return "".join(
-        f'<li><button type="button" class="chip" data-ask="{escape(question)}">'
+        f'<li><button type="button" class="chip" dir="auto" data-ask="{escape(question)}">'
         f"{_mark_languages(escape(question), locale)}</button></li>"
         for question in questions
     )
@@ -192,7 +198,7 @@ def _link(url: str, label: str, locale: str) -> str:
     notice = escape(locales.text("portal.new_window", locale))
     return (
         f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer">'
-        f'{_mark_languages(label, locale)}<span class="new-window">{notice}</span></a>'
+        f'<bdi>{_mark_languages(label, locale)}</bdi><span class="new-window">{notice}</span></a>'
     )
 
 
