@@ -42,7 +42,9 @@ def gradio_options() -> dict[str, Any]:
     """Keyword arguments for ``gr.mount_gradio_app`` that install the accessible theme."""
     from accessibility.theme import portal_theme
 
-    return {"theme": portal_theme(), "footer_links": []}
+    # SSR would need Node at run time and Gradio does not offer it for multipage apps mounted
+    # on FastAPI; the boot script in <head> gives the first paint its settings instead.
+    return {"theme": portal_theme(), "footer_links": [], "ssr_mode": False}
 
 
 @cache
