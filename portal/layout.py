@@ -57,10 +57,9 @@ class Page:
             )
         label = self.e("portal.language")
         return (
-            '<details class="languages">'
-            f"<summary>{GLOBE} {label}</summary>"
-            f'<nav aria-label="{label}"><ul>{"".join(items)}</ul></nav>'
-            "</details>"
+            f'<nav class="language-menu" aria-label="{label}"><details class="languages">'
+            f"<summary>{GLOBE} {label}</summary><ul>{''.join(items)}</ul>"
+            "</details></nav>"
         )
 
     def input_notes(self) -> str:

@@ -149,12 +149,14 @@ def small_text(page: Page, minimum: float) -> list[str]:
         for (let node = walker.nextNode(); node; node = walker.nextNode()) {
             if (!node.textContent.trim()) continue;
             const el = node.parentElement;
-            if (el.closest('.sr-only, [aria-hidden="true"], dialog:not([open]), details:not([open]) > :not(summary)')) continue;
+            const hidden = '.sr-only, [aria-hidden="true"], dialog:not([open]), '
+                + 'details:not([open]) > :not(summary)';
+            if (el.closest(hidden)) continue;
             const rect = el.getBoundingClientRect();
             if (!rect.width || !rect.height) continue;
             const size = parseFloat(getComputedStyle(el).fontSize);
             if (size + 0.01 < minimum)
-                small.add(`${el.tagName}.${el.className} "${node.textContent.trim().slice(0, 20)}" ${size}px`);
+                small.add(`${el.tagName} "${node.textContent.trim().slice(0, 20)}" ${size}px`);
         }
         return [...small];
     }""",
@@ -197,7 +199,7 @@ def focus_rings(page: Page, stops: int = 60) -> list[dict[str, Any]]:
             const style = getComputedStyle(el);
             const bg = getComputedStyle(document.body).backgroundColor;
             return {key: el.tagName + (el.id || '') + (el.innerText || '').slice(0, 20),
-                    tag: el.tagName, text: (el.innerText || el.getAttribute('aria-label') || '').slice(0, 30),
+                    tag: el.tagName, text: (el.innerText || '').slice(0, 30),
                     width: parseFloat(style.outlineWidth), style: style.outlineStyle,
                     color: style.outlineColor, background: bg};
         }"""
