@@ -98,7 +98,7 @@ def test_translations_are_translated_not_copied(locale):
         key
         for key in locales.keys(locale)
         if locales.raw(locale, key) == locales.raw("en", key)
-        and len(words(locales.raw("en", key))) > 8
+        and len(words(locales.raw("en", key))) > 12
     ]
     assert same == []
 
