@@ -72,7 +72,7 @@ def build_page(blocks: gr.Blocks, client: GatewayClient, settings: Settings, loc
             label=t("portal.feedback_comment"),
             lines=1,
             max_lines=4,
-            elem_classes="secondary",
+            elem_classes="not-in-elder-mode",
             rtl=locales.info(locale).direction == "rtl",
         )
         with gr.Row():

@@ -114,9 +114,9 @@ class Conversation:
             '<section class="shortcuts" aria-labelledby="hot-heading">'
             f'<h2 id="hot-heading" class="section-heading">{escape(t("portal.hot_questions"))}</h2>'
             f'<ul class="chips hot">{chips(hot, self.locale)}</ul>'
-            f'<h2 id="categories-heading" class="section-heading secondary">'
+            f'<h2 id="categories-heading" class="section-heading not-in-elder-mode">'
             f"{escape(t('portal.categories'))}</h2>"
-            f'<ul class="chips categories secondary" aria-labelledby="categories-heading">'
+            f'<ul class="chips categories not-in-elder-mode" aria-labelledby="categories-heading">'
             f"{category_chips}</ul>"
             "</section>"
         )

@@ -73,11 +73,13 @@ def main() -> None:
                     for audit_id, audit in result["audits"].items()
                     if audit.get("score") == 0 and audit.get("scoreDisplayMode") == "binary"
                 ]
+                # A page audited before Gradio drew it would pass with little to check.
+                applied = sum(
+                    audit.get("scoreDisplayMode") == "binary" for audit in result["audits"].values()
+                )
                 version = result["lighthouseVersion"]
-                print(f"| {name} | `/{query}` | {score} | {', '.join(failed) or '—'} |")
-            print(
-                f"\nLighthouse {version}, {result['environment']['hostUserAgent'].split(')')[-1]}"
-            )
+                print(f"| {name} | `/{query}` | {score} | {applied} | {', '.join(failed) or '—'} |")
+            print(f"\nLighthouse {version}")
 
 
 if __name__ == "__main__":

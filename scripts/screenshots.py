@@ -66,6 +66,7 @@ def main() -> None:
                     page.evaluate(f"document.querySelector('{opened}').open = true")
                 else:
                     page.evaluate("document.getElementById('transcript').scrollTop = 0")
+                page.evaluate("window.scrollTo(0, 0)")
                 page.wait_for_timeout(300)
                 page.screenshot(path=str(args.out / f"{name}.png"))
                 print(args.out / f"{name}.png")

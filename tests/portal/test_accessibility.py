@@ -146,7 +146,7 @@ def test_keyboard_only_ask_and_read_the_answer(portal_url, browser):
     assert page.evaluate("document.getElementById('transcript').scrollTop") > 0
     text = page.locator("#transcript").inner_text()
     assert "社保卡" in text and "智能客服说" in text
-    # Tab from the question box reaches the answer's controls in order: no traps
+    # and the question box is one shortcut away from anywhere
     page.keyboard.press("Alt+Shift+KeyQ")
     assert page.evaluate("document.activeElement === document.querySelector('#question textarea')")
     page.context.close()
@@ -299,6 +299,9 @@ def test_keyboard_shortcuts_are_listed_and_avoid_browser_and_reader_keys(portal_
     assert not dialog.is_visible()
     page.keyboard.press("Alt+Shift+KeyE")
     assert page.evaluate("document.documentElement.dataset.mode") == "elder"
+    # elder mode shows fewer elements, and keeps the ones that matter
+    assert not page.locator(".categories").is_visible()
+    assert page.locator("#clear").is_visible() and page.locator("#send").is_visible()
     page.keyboard.press("Alt+Shift+KeyK")
     assert page.evaluate("document.documentElement.dataset.contrast") == "high"
     page.keyboard.press("Alt+Shift+Equal")
@@ -382,6 +385,10 @@ def test_language_from_the_switcher_the_url_and_the_browser(portal_url, browser)
 def test_clear_asks_for_confirmation_and_feedback_takes_a_comment(portal_url, browser):
     page = open_portal(browser, f"{portal_url}/?lang=zh-CN")
     ask_first_hot_question(page)
+    page.evaluate("portalAccessibility.set('mode', 'elder')")
+    assert page.locator("#helpful").is_visible() and page.locator("#not-helpful").is_visible()
+    assert not page.locator("#feedback textarea").is_visible()  # fewer elements
+    page.evaluate("portalAccessibility.set('mode', 'standard')")
     page.fill("#feedback textarea", "写得很清楚")
     page.click("#helpful")
     page.get_by_role("status").filter(has_text="感谢您的评价").wait_for(timeout=10_000)
