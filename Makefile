@@ -41,8 +41,9 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 system-packages:
 	scripts/system-packages
 
-bench: install-test
+bench: install-test system-packages
 	$(BIN)/python bench/faq.py
+	$(BIN)/python bench/weight.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -15,6 +15,8 @@
     plain: ["off", "on"]
   };
   var root = document.documentElement;
+  // portal.js adds its own (speech) settings to these.
+  window.portalBoot = { key: KEY, choices: CHOICES };
   var saved = {};
   try {
     saved = JSON.parse(localStorage.getItem(KEY) || "{}") || {};

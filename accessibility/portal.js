@@ -5,23 +5,18 @@
 // is written in Python (accessibility/toolbar.py, portal/render.py).
 (function () {
   "use strict";
-  var KEY = "gov-assistant.a11y";
   var root = document.documentElement;
-  // The first value of each is the default; boot.js has already applied the display ones.
-  var CHOICES = {
-    mode: ["standard", "elder"],
-    contrast: ["normal", "high", "dark"],
-    size: ["0", "1", "2", "3", "4"],
-    spacing: ["normal", "wide"],
-    cursor: ["off", "on"],
-    guide: ["off", "on"],
-    captions: ["off", "on"],
-    plain: ["off", "on"],
+  var boot = window.portalBoot;
+  if (!boot) return;
+  var KEY = boot.key;
+  // The first value of each is the default. boot.js has applied the display settings already;
+  // the speech settings need no early start.
+  var DISPLAY = Object.keys(boot.choices);
+  var CHOICES = Object.assign({}, boot.choices, {
     sound: ["off", "on"],
     readmode: ["point", "continuous"],
     speed: ["normal", "slow", "fast"]
-  };
-  var DISPLAY = ["mode", "contrast", "size", "spacing", "cursor", "guide", "captions", "plain"];
+  });
   var RATES = { slow: 0.75, normal: 1, fast: 1.35 };
 
   function load() {

@@ -57,61 +57,70 @@ def _group(label: str, ident: str, buttons: list[str]) -> str:
     )
 
 
-def toolbar(t: Translate) -> str:
-    """The elder-mode switch, the collapsible toolbar, the help dialog and the announcer."""
-    reading = _group(
-        t("a11y.group_reading"),
-        "tools-reading",
+#: The toolbar's groups: (label key, buttons). A button is (label key, what it does, whether it
+#: is a switch with a pressed state).
+GROUPS: list[tuple[str, list[tuple[str, str, bool]]]] = [
+    (
+        "a11y.group_reading",
         [
-            _button(t("a11y.sound"), 'data-a11y-toggle="sound"'),
-            _button(t("a11y.point_read"), 'data-a11y-set="readmode" data-value="point"'),
-            _button(t("a11y.continuous_read"), 'data-a11y-set="readmode" data-value="continuous"'),
-            _button(t("a11y.read_all"), 'data-a11y-action="read-all"', pressable=False),
-            _button(t("a11y.stop_reading"), 'data-a11y-action="stop"', pressable=False),
+            ("a11y.sound", 'data-a11y-toggle="sound"', True),
+            ("a11y.point_read", 'data-a11y-set="readmode" data-value="point"', True),
+            ("a11y.continuous_read", 'data-a11y-set="readmode" data-value="continuous"', True),
+            ("a11y.read_all", 'data-a11y-action="read-all"', False),
+            ("a11y.stop_reading", 'data-a11y-action="stop"', False),
         ],
-    )
-    speed = _group(
-        t("a11y.speed"),
-        "tools-speed",
+    ),
+    (
+        "a11y.speed",
         [
-            _button(t(f"a11y.speed_{name}"), f'data-a11y-set="speed" data-value="{name}"')
+            (f"a11y.speed_{name}", f'data-a11y-set="speed" data-value="{name}"', True)
             for name in ("slow", "normal", "fast")
         ],
-    )
-    size = _group(
-        t("a11y.group_text"),
-        "tools-text",
+    ),
+    (
+        "a11y.group_text",
         [
-            _button(t("a11y.bigger"), 'data-a11y-action="bigger"', pressable=False),
-            _button(t("a11y.smaller"), 'data-a11y-action="smaller"', pressable=False),
-            _button(t("a11y.line_spacing"), 'data-a11y-toggle="spacing"'),
-            _button(t("a11y.plain_text"), 'data-a11y-toggle="plain"'),
+            ("a11y.bigger", 'data-a11y-action="bigger"', False),
+            ("a11y.smaller", 'data-a11y-action="smaller"', False),
+            ("a11y.line_spacing", 'data-a11y-toggle="spacing"', True),
+            ("a11y.plain_text", 'data-a11y-toggle="plain"', True),
         ],
-    )
-    colours = _group(
-        t("a11y.contrast"),
-        "tools-contrast",
+    ),
+    (
+        "a11y.contrast",
         [
-            _button(t(f"a11y.contrast_{name}"), f'data-a11y-set="contrast" data-value="{name}"')
+            (f"a11y.contrast_{name}", f'data-a11y-set="contrast" data-value="{name}"', True)
             for name in ("normal", "high", "dark")
         ],
-    )
-    aids = _group(
-        t("a11y.group_aids"),
-        "tools-aids",
+    ),
+    (
+        "a11y.group_aids",
         [
-            _button(t("a11y.big_cursor"), 'data-a11y-toggle="cursor"'),
-            _button(t("a11y.guide"), 'data-a11y-toggle="guide"'),
-            _button(t("a11y.captions"), 'data-a11y-toggle="captions"'),
-            _button(t("a11y.reset"), 'data-a11y-action="reset"', pressable=False),
-            _button(t("a11y.help"), 'data-a11y-action="help"', pressable=False),
+            ("a11y.big_cursor", 'data-a11y-toggle="cursor"', True),
+            ("a11y.guide", 'data-a11y-toggle="guide"', True),
+            ("a11y.captions", 'data-a11y-toggle="captions"', True),
+            ("a11y.reset", 'data-a11y-action="reset"', False),
+            ("a11y.help", 'data-a11y-action="help"', False),
         ],
+    ),
+]
+
+
+def toolbar(t: Translate) -> str:
+    """The elder-mode switch and the collapsible toolbar."""
+    groups = "".join(
+        _group(
+            t(label),
+            f"tools-{number}",
+            [_button(t(key), attributes, switch) for key, attributes, switch in buttons],
+        )
+        for number, (label, buttons) in enumerate(GROUPS)
     )
     return (
         _button(t("a11y.elder"), 'data-a11y-toggle="mode"')
         + '<details class="a11y-tools" id="a11y-tools">'
         f"<summary>{escape(t('a11y.toolbar'))}</summary>"
-        f'<div class="tool-panel">{reading}{speed}{size}{colours}{aids}</div>'
+        f'<div class="tool-panel">{groups}</div>'
         "</details>"
     )
 

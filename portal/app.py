@@ -40,8 +40,8 @@ element.addEventListener('click', (event) => {
 """
 
 
-#: Moves focus once Gradio has drawn what an event made visible.
 def _focus(selector: str) -> str:
+    """Client-side code that moves focus once Gradio has drawn what an event made visible."""
     return (
         "() => { setTimeout(() => { const target = document.querySelector("
         f"{selector!r}); if (target) target.focus(); }}, 60); }}"
