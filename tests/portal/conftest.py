@@ -43,7 +43,9 @@ def streaming_portal_url(tmp_path_factory) -> Iterator[str]:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Per module: Playwright's sync API holds an event loop while it is open, which the
+    # async tests of later modules (anyio) could not run beside.
     with chromium() as browser:
         yield browser
