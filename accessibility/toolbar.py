@@ -141,16 +141,19 @@ def help_dialog(t: Translate) -> str:
             ("Esc", "a11y.key_escape"),
         )
     )
+    # Close comes first: the dialog opens with focus on it, and the list stays in view.
     return (
         '<dialog class="a11y-help" id="a11y-help" aria-labelledby="a11y-help-title">'
+        '<div class="help-heading">'
         f'<h2 id="a11y-help-title">{escape(t("a11y.help_title"))}</h2>'
+        '<form method="dialog">'
+        f'<button type="submit" class="a11y-button">{escape(t("a11y.close"))}</button>'
+        "</form></div>"
         f'<table><caption class="sr-only">{escape(t("a11y.help_title"))}</caption>'
         f'<thead><tr><th scope="col">{escape(t("a11y.help_key"))}</th>'
         f'<th scope="col">{escape(t("a11y.help_does"))}</th></tr></thead>'
         f"<tbody>{rows}{fixed}</tbody></table>"
-        '<form method="dialog">'
-        f'<button type="submit" class="a11y-button">{escape(t("a11y.close"))}</button>'
-        "</form></dialog>"
+        "</dialog>"
     )
 
 
