@@ -9,7 +9,7 @@ from html import escape
 
 import locales
 from portal.client import GatewayClient, GatewayUnavailable
-from portal.render import Message, Transcript, chips, render
+from portal.render import Message, State, Transcript, chips, render
 
 
 @dataclass
@@ -31,8 +31,10 @@ class Conversation:
         self.locale = locale
         self.hotline = hotline
 
-    def show(self, messages: list[Message], **changes: object) -> str:
-        return render(Transcript(messages, **changes), self.locale)  # type: ignore[arg-type]
+    def show(
+        self, messages: list[Message], state: State = "idle", partial: str = "", alert: str = ""
+    ) -> str:
+        return render(Transcript(messages, state, partial, alert), self.locale)
 
     async def ask(
         self,
