@@ -56,10 +56,11 @@ $(VENV)/.installed-argos: pyproject.toml $(VENV)/.installed-test
 system-packages:
 	scripts/system-packages
 
-bench: install-test
+bench: install-test system-packages
 	$(BIN)/python bench/faq.py
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/quality.py
+	$(BIN)/python bench/weight.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -192,9 +192,11 @@ class SecurityConfig(Section):
     """Response headers (docs/safety.md)."""
 
     #: Content-Security-Policy of web pages (the portal). Gradio needs inline scripts and
-    #: styles; everything else is this site's own.
+    #: styles, and compiles the portal's client-side event handlers (``js=``: returning focus
+    #: to the question box) with ``new Function``, hence ``'unsafe-eval'``; everything else is
+    #: this site's own.
     content_security_policy: str = (
-        "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+        "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
         "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https:; "
         "font-src 'self' data:; media-src 'self' data: blob:; connect-src 'self'; "
         "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'"

@@ -1,4 +1,11 @@
-"""The portal: a Gradio chat page for residents, talking to the gateway through its client."""
+"""The portal: a Gradio page per UI language, talking to the gateway through its client.
+
+Gradio builds a Blocks app once, so per-request localization is done with one page per locale
+(Gradio's multipage routes) and ``portal.pages`` choosing and labelling the page for each
+request. The page is built from Gradio's plain parts (textbox, buttons, HTML) so that every
+control is named in the page's language; the transcript is our own HTML (``portal.render``)
+with the semantics screen readers need, which Gradio's Chatbot does not give.
+"""
 
 from __future__ import annotations
 
@@ -8,160 +15,203 @@ from typing import Any
 import gradio as gr
 from fastapi import FastAPI
 
+import accessibility
 import locales
-from accessibility import gradio_options
 from gateway.api import security
 from gateway.app import create_app as create_gateway_app
 from gateway.config import Settings
-from portal.client import GatewayClient, GatewayUnavailable
+from portal.client import GatewayClient
+from portal.conversation import Conversation, Update
+from portal.layout import Page
+from portal.pages import LocalizedPages, page_path
+from portal.render import Message
 
-History = list[dict[str, Any]]
+#: Chips inside an HTML block (suggestions, did-you-mean, hot questions, categories) ask their
+#: question through Gradio's ``trigger``; the handler reads the chip's data.
+CHIP_SCRIPT = """
+element.addEventListener('click', (event) => {
+  const chip = event.target.closest('button[data-ask]');
+  if (!chip || !element.contains(chip)) return;
+  trigger('click', {
+    ask: chip.dataset.ask,
+    correct: chip.dataset.correct !== 'false',
+    agent: chip.dataset.agent || null,
+  });
+});
+"""
 
 
-def format_answer(reply: dict[str, Any], locale: str) -> str:
-    """The answer's Markdown with its notices above and its sources and related questions below."""
-    parts = [f"> {notice['message']}" for notice in reply.get("notices", [])]
-    parts.append(reply["answer"])
-    citations = [c for c in reply.get("citations", []) if c.get("url")]
-    if citations:
-        lines = "\n".join(
-            f"{number}. [{c['title']}]({c['url']})" for number, c in enumerate(citations, 1)
+def _focus(selector: str) -> str:
+    """Client-side code that moves focus once Gradio has drawn what an event made visible."""
+    return (
+        "() => { setTimeout(() => { const target = document.querySelector("
+        f"{selector!r}); if (target) target.focus(); }}, 60); }}"
+    )
+
+
+QUIET: dict[str, Any] = {"show_progress": "hidden", "api_visibility": "private"}
+INSTANT: dict[str, Any] = {**QUIET, "queue": False}
+
+
+def build_page(blocks: gr.Blocks, client: GatewayClient, settings: Settings, locale: str) -> None:
+    """The components and events of one locale's page, inside the current Blocks route."""
+    hotline = settings.service.hotline
+    conversation = Conversation(client, locale, hotline)
+    page = Page(locale, hotline)
+    t = page.t
+
+    gr.HTML(page.header(), elem_id="site", js_on_load=None)
+    messages = gr.State([])
+    session = gr.State(None)
+    answer_id = gr.State(None)
+    asked = gr.State("")
+    restore = gr.State("")
+    transcript = gr.HTML(conversation.show([]), elem_id="conversation", js_on_load=CHIP_SCRIPT)
+    with gr.Column(elem_id="feedback", visible=False) as feedback:
+        gr.HTML(page.feedback_prompt(), js_on_load=None)
+        comment = gr.Textbox(
+            label=t("portal.feedback_comment"),
+            lines=1,
+            max_lines=4,
+            elem_classes="not-in-elder-mode",
+            rtl=locales.info(locale).direction == "rtl",
         )
-        parts.append(f"**{locales.text('portal.sources', locale)}**\n\n{lines}")
-    if reply.get("suggestions"):
-        lines = "\n".join(f"- {question}" for question in reply["suggestions"])
-        parts.append(f"**{locales.text('portal.related', locale)}**\n\n{lines}")
-    return "\n\n".join(parts)
+        with gr.Row():
+            helpful = gr.Button(t("portal.helpful"), elem_id="helpful")
+            unhelpful = gr.Button(t("portal.not_helpful"), elem_id="not-helpful")
+    feedback_status = gr.HTML(page.feedback_status(), js_on_load=None)
+    with gr.Row(elem_id="ask-row", equal_height=False):
+        question = gr.Textbox(
+            label=t("portal.input_label"),
+            placeholder=t("portal.input_placeholder"),
+            lines=1,
+            max_lines=6,
+            elem_id="question",
+            rtl=locales.info(locale).direction == "rtl",
+            scale=5,
+            min_width=200,
+        )
+        send = gr.Button(t("portal.send"), variant="primary", elem_id="send", scale=1)
+    gr.HTML(page.input_notes(), js_on_load=None)
+    clear = gr.Button(t("portal.clear"), elem_id="clear", size="md")
+    with gr.Column(elem_id="clear-confirm", visible=False) as confirm:
+        gr.HTML(page.clear_question(), js_on_load=None)
+        with gr.Row():
+            clear_yes = gr.Button(t("portal.clear_yes"), elem_id="clear-yes", variant="stop")
+            clear_no = gr.Button(t("portal.clear_no"), elem_id="clear-no")
+    shortcuts = gr.HTML("", elem_id="shortcuts", js_on_load=CHIP_SCRIPT)
+    gr.HTML(page.footer(), js_on_load=None)
 
+    answer_outputs = [transcript, messages, session, answer_id, restore, feedback, feedback_status]
 
-class Conversation:
-    """The portal's event handlers; each talks to the gateway only through ``client``."""
-
-    def __init__(self, client: GatewayClient, settings: Settings) -> None:
-        self.client = client
-        self.settings = settings
-
-    def locale_for(self, request: gr.Request) -> str:
-        return locales.negotiate(
-            request.query_params.get("lang"),
-            request.headers.get("accept-language"),
-            self.settings.service.default_locale,
+    def outputs(update: Update) -> tuple[Any, ...]:
+        complete = update.message_id is not None
+        return (
+            update.transcript,
+            update.messages,
+            update.session_id,
+            update.message_id,
+            update.question,
+            gr.update(visible=complete),
+            page.feedback_status(),
         )
 
-    async def ask(
-        self, message: str, history: History, session_id: str | None, locale: str
-    ) -> AsyncIterator[tuple[str, History, str | None, str | None]]:
-        """Yields (text box, transcript, session id, id of the last answer)."""
-        history = [*history, {"role": "user", "content": message}]
-        searching = {"role": "assistant", "content": locales.text("portal.searching", locale)}
-        yield "", [*history, searching], session_id, None
-        text = ""
-        try:
-            async for event, data in self.client.stream(
-                message, lang=locale, session_id=session_id
-            ):
-                if event in ("delta", "replace"):
-                    text = text + data["text"] if event == "delta" else data["text"]
-                    yield "", [*history, {"role": "assistant", "content": text}], session_id, None
-                elif event == "done":
-                    answer = {"role": "assistant", "content": format_answer(data, locale)}
-                    yield "", [*history, answer], data["session_id"], data["message_id"]
-                    return
-                elif event == "error":
-                    problem = {"role": "assistant", "content": data["error"]["message"]}
-                    # The question goes back into the text box so it is not lost.
-                    yield message, [*history, problem], session_id, None
-                    return
-        except GatewayUnavailable as error:
-            if error.status and error.status < 500:
-                explanation = error.message
-            else:
-                explanation = locales.text(
-                    "error.backend_unavailable", locale, hotline=self.settings.service.hotline
-                )
-            yield (
-                message,
-                [*history, {"role": "assistant", "content": explanation}],
-                session_id,
-                None,
-            )
+    async def ask_typed(
+        text: str, history: list[Message], session_id: str | None
+    ) -> AsyncIterator[tuple[Any, ...]]:
+        async for update in conversation.ask(text, history, session_id):
+            yield outputs(update)
 
-    async def hot_questions(self, locale: str) -> list[str]:
-        try:
-            return [item["question"] for item in await self.client.hot(locale)]
-        except GatewayUnavailable:
-            return []
+    async def ask_chip(
+        history: list[Message], session_id: str | None, event: gr.EventData
+    ) -> AsyncIterator[tuple[Any, ...]]:
+        data = event._data or {}
+        async for update in conversation.ask(
+            str(data.get("ask") or ""),
+            history,
+            session_id,
+            correct=bool(data.get("correct", True)),
+            agent=data.get("agent") or None,
+        ):
+            yield outputs(update)
 
-    async def feedback(self, message_id: str | None, helpful: bool, locale: str) -> str:
-        if not message_id:
-            return ""
-        try:
-            return await self.client.feedback(message_id, helpful, lang=locale)
-        except GatewayUnavailable as error:
-            return error.message
+    def take(text: str) -> tuple[str, str]:
+        return "", text
+
+    def give_back(text: str) -> Any:
+        # Only after a failure: the question goes back into the box so it is not lost.
+        return text if text else gr.skip()
+
+    for trigger in (question.submit, send.click):
+        trigger(take, [question], [question, asked], **INSTANT).then(
+            ask_typed, [asked, messages, session], answer_outputs, **QUIET
+        ).then(give_back, [restore], [question], **INSTANT)
+    for chips in (transcript, shortcuts):
+        chips.click(ask_chip, [messages, session], answer_outputs, **QUIET).then(
+            give_back, [restore], [question], **INSTANT
+        )
+
+    async def rate(message_id: str | None, note: str, helpful_: bool) -> tuple[Any, ...]:
+        thanks = await conversation.rate(message_id, helpful_, note)
+        return gr.update(visible=False), "", page.feedback_status(thanks)
+
+    async def rate_helpful(message_id: str | None, note: str) -> tuple[Any, ...]:
+        return await rate(message_id, note, True)
+
+    async def rate_unhelpful(message_id: str | None, note: str) -> tuple[Any, ...]:
+        return await rate(message_id, note, False)
+
+    rated = [feedback, comment, feedback_status]
+    helpful.click(rate_helpful, [answer_id, comment], rated, **QUIET).then(
+        None, js=_focus("#question textarea"), **QUIET
+    )
+    unhelpful.click(rate_unhelpful, [answer_id, comment], rated, **QUIET).then(
+        None, js=_focus("#question textarea"), **QUIET
+    )
+
+    clear.click(lambda: gr.update(visible=True), None, [confirm], **INSTANT).then(
+        None, js=_focus("#clear-no"), **QUIET
+    )
+    clear_no.click(lambda: gr.update(visible=False), None, [confirm], **INSTANT).then(
+        None, js=_focus("#clear"), **QUIET
+    )
+
+    def cleared() -> tuple[Any, ...]:
+        return (
+            conversation.show([]),
+            [],
+            None,
+            None,
+            gr.update(visible=False),
+            gr.update(visible=False),
+            page.feedback_status(t("portal.cleared")),
+        )
+
+    clear_yes.click(
+        cleared,
+        None,
+        [transcript, messages, session, answer_id, feedback, confirm, feedback_status],
+        **INSTANT,
+    ).then(None, js=_focus("#question textarea"), **QUIET)
+
+    blocks.load(conversation.shortcuts, None, [shortcuts], **QUIET)
 
 
 def build_blocks(client: GatewayClient, settings: Settings) -> gr.Blocks:
-    conversation = Conversation(client, settings)
-    locale = settings.service.default_locale
-    hotline = settings.service.hotline
-
-    def t(key: str, **params: Any) -> str:
-        return locales.text(key, locale, **params)
-
-    with gr.Blocks(title=t("portal.title"), analytics_enabled=False) as blocks:
-        locale_state = gr.State(locale)
-        session_state = gr.State(None)
-        last_answer = gr.State(None)
-        gr.Markdown(f"# {t('portal.heading')}\n\n{t('portal.intro')}")
-        chatbot = gr.Chatbot(label=t("portal.transcript"), height=480, elem_id="transcript")
-        textbox = gr.Textbox(
-            label=t("portal.input_label"),
-            placeholder=t("portal.input_placeholder"),
-            submit_btn=t("portal.send"),
-            lines=2,
-            max_lines=6,
-            elem_id="question",
-        )
-        with gr.Row():
-            gr.Markdown(t("portal.feedback_prompt"))
-            helpful = gr.Button(t("portal.helpful"), size="sm")
-            not_helpful = gr.Button(t("portal.not_helpful"), size="sm")
-        feedback_status = gr.Markdown()
-        gr.Markdown(f"## {t('portal.hot_questions')}")
-
-        hot_state = gr.State([])
-
-        @gr.render(inputs=[hot_state])
-        def hot_questions(questions: list[str]) -> None:
-            for question in questions:
-                button = gr.Button(question, size="sm", variant="secondary")
-                button.click(
-                    conversation.ask,
-                    inputs=[button, chatbot, session_state, locale_state],
-                    outputs=[textbox, chatbot, session_state, last_answer],
-                )
-
-        gr.Markdown(t("portal.hotline", hotline=hotline))
-
-        blocks.load(conversation.locale_for, inputs=None, outputs=[locale_state]).then(
-            conversation.hot_questions, inputs=[locale_state], outputs=[hot_state]
-        )
-        textbox.submit(
-            conversation.ask,
-            inputs=[textbox, chatbot, session_state, locale_state],
-            outputs=[textbox, chatbot, session_state, last_answer],
-        )
-
-        async def rate_helpful(message_id: str | None, current_locale: str) -> str:
-            return await conversation.feedback(message_id, True, current_locale)
-
-        async def rate_unhelpful(message_id: str | None, current_locale: str) -> str:
-            return await conversation.feedback(message_id, False, current_locale)
-
-        helpful.click(rate_helpful, [last_answer, locale_state], [feedback_status])
-        not_helpful.click(rate_unhelpful, [last_answer, locale_state], [feedback_status])
+    """One Blocks app with a page per locale: the default at ``/``, the others at ``/<code>``."""
+    default = _default_locale(settings)
+    with gr.Blocks(title=locales.text("portal.title", default), analytics_enabled=False) as blocks:
+        build_page(blocks, client, settings, default)
+    for code in locales.available():
+        if code == default:
+            continue
+        with blocks.route(locales.info(code).name, page_path(code, default), show_in_navbar=False):
+            build_page(blocks, client, settings, code)
     return blocks
+
+
+def _default_locale(settings: Settings) -> str:
+    return locales.match(settings.service.default_locale) or locales.DEFAULT_LOCALE
 
 
 def create_app(settings: Settings, gateway_url: str = "", self_url: str = "") -> FastAPI:
@@ -176,4 +226,12 @@ def create_app(settings: Settings, gateway_url: str = "", self_url: str = "") ->
         app = create_gateway_app(settings)
         client = GatewayClient(self_url)
     blocks = build_blocks(client, settings)
-    return gr.mount_gradio_app(app, blocks, path="/", footer_links=[], **gradio_options())
+    accessibility.mount_assets(app)
+    app = gr.mount_gradio_app(app, blocks, path="/", **accessibility.gradio_options())
+    app.add_middleware(
+        LocalizedPages,
+        default=_default_locale(settings),
+        codes=locales.available(),
+        head=accessibility.head,
+    )
+    return app

@@ -37,16 +37,30 @@ class GatewayClient:
         await self.http.aclose()
 
     async def ask(
-        self, message: str, *, lang: str, session_id: str | None = None
+        self,
+        message: str,
+        *,
+        lang: str,
+        session_id: str | None = None,
+        correct: bool = True,
+        agent: str | None = None,
     ) -> dict[str, Any]:
-        return await self._json("POST", "/api/v1/chat", lang, _chat_body(message, lang, session_id))
+        body = _chat_body(message, lang, session_id, correct, agent)
+        return await self._json("POST", "/api/v1/chat", lang, body)
 
     async def stream(
-        self, message: str, *, lang: str, session_id: str | None = None
+        self,
+        message: str,
+        *,
+        lang: str,
+        session_id: str | None = None,
+        correct: bool = True,
+        agent: str | None = None,
     ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         """``(event, data)`` pairs as the gateway sends them (``delta``, ``replace``,
-        ``citations``, ``done``, ``error``)."""
-        body = {**_chat_body(message, lang, session_id), "stream": True}
+        ``citations``, ``done``, ``error``). ``correct=False`` asks the gateway to take the
+        question exactly as typed, without spelling or pinyin correction."""
+        body = {**_chat_body(message, lang, session_id, correct, agent), "stream": True}
         try:
             async with self.http.stream(
                 "POST", "/api/v1/chat", json=body, headers=_headers(lang)
@@ -88,10 +102,16 @@ class GatewayClient:
         return response.json()
 
 
-def _chat_body(message: str, lang: str, session_id: str | None) -> dict[str, Any]:
+def _chat_body(
+    message: str, lang: str, session_id: str | None, correct: bool, agent: str | None
+) -> dict[str, Any]:
     body: dict[str, Any] = {"message": message, "lang": lang}
     if session_id:
         body["session_id"] = session_id
+    if not correct:
+        body["correct"] = False
+    if agent:
+        body["agent"] = agent
     return body
 
 

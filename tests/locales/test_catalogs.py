@@ -1,3 +1,4 @@
+import re
 import string
 
 import pytest
@@ -54,3 +55,57 @@ def test_text_falls_back_and_formats():
     assert "12345" in locales.text("answer.not_found", "xx", hotline="12345")
     with pytest.raises(KeyError):
         locales.text("no.such.key", "en")
+
+
+REQUIRED = [
+    "zh-CN",
+    "zh-HK",
+    "en",
+    "ko",
+    "ja",
+    "vi",
+    "th",
+    "ru",
+    "fr",
+    "es",
+    "ar",
+    "id",
+    "ms",
+    "lo",
+]
+
+
+def test_the_fourteen_ui_languages_are_there_under_their_own_names():
+    assert set(REQUIRED) <= set(locales.available())
+    names = {code: locales.info(code).name for code in REQUIRED}
+    assert len(set(names.values())) == len(REQUIRED)
+    assert (
+        names["ar"] == "العربية" and names["lo"] == "ພາສາລາວ" and names["zh-HK"].startswith("繁體")
+    )
+    directions = {code: locales.info(code).direction for code in REQUIRED}
+    assert [code for code, direction in directions.items() if direction == "rtl"] == ["ar"]
+
+
+@pytest.mark.parametrize("locale", REQUIRED)
+def test_translations_are_translated_not_copied(locale):
+    if locale == "en":
+        return
+
+    def words(text: str) -> str:
+        return re.sub(r"\{\w+\}|[^\w]", "", text)
+
+    same = [
+        key
+        for key in locales.keys(locale)
+        if locales.raw(locale, key) == locales.raw("en", key)
+        and len(words(locales.raw("en", key))) > 12
+    ]
+    assert same == []
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [("ko-KR", "ko"), ("ms-MY,ms;q=0.9", "ms"), ("in-ID", "id"), ("lo-LA", "lo"), ("ar-SA", "ar")],
+)
+def test_regional_tags_find_their_language(accept, expected):
+    assert locales.negotiate(None, accept) == expected

@@ -6,22 +6,46 @@ from tests.browser import chromium
 from tests.processes import free_port, running, script
 
 
-@pytest.fixture(scope="session")
-def portal_url(tmp_path_factory) -> Iterator[str]:
-    """The real ``portal`` command on the embedded defaults, on a free port."""
+def _portal(tmp_path_factory, **settings: str) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("portal")
     port = free_port()
     env = {
         "GATEWAY_STATE__DATABASE_URL": f"sqlite:///{folder / 'state.db'}",
         "TEST_LOG_DIR": str(folder),
+        **settings,
     }
     with running([script("portal"), "--port", str(port)], port, env) as url:
         yield url
 
 
+@pytest.fixture(scope="session")
+def portal_url(tmp_path_factory) -> Iterator[str]:
+    """The real ``portal`` command on the embedded defaults, on a free port."""
+    yield from _portal(tmp_path_factory)
+
+
+STREAMED_ANSWER = (
+    "**Residence permit**: apply at the local police station (派出所) with your passport "
+    "and proof of address. " * 3
+)
+
+
+@pytest.fixture(scope="session")
+def streaming_portal_url(tmp_path_factory) -> Iterator[str]:
+    """The portal in front of a back end that streams its answer slowly, in small pieces."""
+    yield from _portal(
+        tmp_path_factory,
+        GATEWAY_BACKENDS='[{name = "slow", type = "static", answer = "'
+        + STREAMED_ANSWER.replace('"', '\\"')
+        + '", chunk_chars = 12, chunk_delay = 0.08, citations = [{title = "Guide", '
+        'url = "https://zwfw.example.org/guide"}]}]',
+        GATEWAY_ROUTES='[{match = "*", backends = ["slow"]}]',
+    )
+
+
 @pytest.fixture(scope="module")
 def browser():
-    # Per module: Playwright's synchronous API keeps an event loop running in this thread
-    # while the browser is open, which would break the async tests of later modules.
+    # Per module: Playwright's sync API holds an event loop while it is open, which the
+    # async tests of later modules (anyio) could not run beside.
     with chromium() as browser:
         yield browser

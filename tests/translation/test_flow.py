@@ -7,12 +7,10 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from pydantic import BaseModel
 
-from gateway import extensions
+import locales
 from gateway.config import load_settings
 from gateway.services import Services
-from gateway.understanding.base import Analysis, Stage
 from tests.processes import free_port
 from tests.servers import libretranslate, serve
 
@@ -179,55 +177,26 @@ async def test_chinese_questions_never_reach_the_engine(serve_app, server) -> No
     assert requests == []
 
 
-class DeclaredLanguage(Stage):
-    """Stands in for language identification (another stage's job): declares a language."""
-
-    name = "declared_language"
-
-    class Options(BaseModel):
-        language: str
-
-    def apply(self, analysis: Analysis) -> None:
-        analysis.language = self.options.language  # type: ignore[attr-defined]
-
-
-@pytest.fixture
-def korean(monkeypatch) -> str:  # type: ignore[no-untyped-def]
-    monkeypatch.setitem(
-        extensions.BUILTINS["gateway.stages"],
-        "declared_language",
-        "tests.translation.test_flow:DeclaredLanguage",
-    )
-    return """
-[understanding]
-stages = ["sanitize", "declared_language"]
-
-[understanding.options.declared_language]
-language = "ko"
-"""
-
-
 async def test_a_korean_question_is_answered_in_korean_with_official_terms(
-    serve_app, server, korean
+    serve_app, server
 ) -> None:
     url, requests = server
-    async with serve_app(korean + libretranslate_config(url)) as client:
+    async with serve_app(libretranslate_config(url)) as client:
         body = await ask(client, "거주증을 신청하려면 무엇이 필요합니까?", lang="zh-CN")
     assert requests[0]["source"] == "ko" and requests[0]["target"] == "zh-Hans"
     assert body["found"] and body["language"] == "ko"
     assert "居住证" in body["original_answer"] and "身份证" in body["original_answer"]
     assert "거주증" in body["answer"] and "주민신분증" in body["answer"]
     assert "居住证" not in body["answer"]
-    # No Korean catalog yet: the notice falls back to English, not the Chinese UI language.
-    assert body["notices"][0]["message"].startswith("This answer was machine-translated")
+    # In the resident's language, not the Chinese UI language.
+    assert body["notices"][0]["message"] == locales.text("notice.machine_translated", "ko")
 
 
 async def test_a_language_the_engine_lacks_gets_the_chinese_answer_and_a_note(
-    serve_app, server, korean
+    serve_app, server
 ) -> None:
     url, _ = server
-    thai = korean.replace('language = "ko"', 'language = "th"')
-    async with serve_app(thai + libretranslate_config(url) + STATIC_CHINESE) as client:
+    async with serve_app(libretranslate_config(url) + STATIC_CHINESE) as client:
         body = await ask(client, "ต้องใช้หนังสือเดินทางไหม", lang="zh-CN")
     assert body["answer"] == "请带上身份证到派出所办理。"
     assert codes(body) == ["not_translated"]

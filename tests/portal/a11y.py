@@ -1,0 +1,211 @@
+"""Accessibility checks run in the real browser: axe-core, Chromium's accessibility tree, and
+measurements axe does not make (target sizes, text sizes, focus rings, reflow)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page
+
+import locales
+
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa", "best-practice"]
+#: axe leaves target-size (WCAG 2.2 2.5.8) off by default.
+AXE_OPTIONS: dict[str, Any] = {
+    "runOnly": {"type": "tag", "values": WCAG_TAGS},
+    "rules": {"target-size": {"enabled": True}},
+    "resultTypes": ["violations"],
+}
+#: High contrast promises 7:1: axe's AAA contrast rule checks it.
+ENHANCED: dict[str, Any] = {
+    "runOnly": {"type": "rule", "values": ["color-contrast-enhanced"]},
+    "resultTypes": ["violations"],
+}
+
+_axe = Axe()
+
+#: Roles of things a person operates or reads as a unit: each needs a name.
+NAMED_ROLES = {
+    "button", "link", "textbox", "searchbox", "checkbox", "radio", "combobox", "listbox",
+    "menuitem", "tab", "slider", "switch", "spinbutton", "DisclosureTriangle", "log", "dialog",
+}  # fmt: skip
+
+
+def axe_violations(page: Page, options: dict[str, Any] = AXE_OPTIONS) -> list[str]:
+    """Each violation as ``rule: target`` lines, empty when axe finds none."""
+    result = _axe.run(page, options=options).response
+    return [
+        f"{violation['id']} ({violation['impact']}): {node['target']} {node['failureSummary']}"
+        for violation in result["violations"]
+        for node in violation["nodes"]
+    ]
+
+
+def controls(page: Page) -> list[tuple[str, str]]:
+    """(role, accessible name) of every control in Chromium's accessibility tree."""
+    session = page.context.new_cdp_session(page)
+    try:
+        nodes = session.send("Accessibility.getFullAXTree")["nodes"]
+    finally:
+        session.detach()
+    found = []
+    for node in nodes:
+        if node.get("ignored"):
+            continue
+        role = node.get("role", {}).get("value", "")
+        if role in NAMED_ROLES:
+            found.append((role, str(node.get("name", {}).get("value", "")).strip()))
+    return found
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def ui_strings(locale: str, hotline: str = "12345") -> set[str]:
+    """Every string the page's chrome may show in ``locale``, whitespace removed."""
+    strings = set()
+    for key in locales.keys(locale):
+        template = locales.raw(locale, key) or ""
+        if "{" in template:
+            try:
+                template = template.format(hotline=hotline)
+            except KeyError:
+                continue
+        strings.add(_squash(template))
+    strings |= {_squash(locales.info(code).name) for code in locales.available()}
+    return strings
+
+
+def content_strings(page: Page) -> set[str]:
+    """Texts of controls that carry content rather than chrome (questions, sources)."""
+    texts = page.evaluate(
+        """() => [...document.querySelectorAll(
+            '#transcript :is(button, a), #shortcuts button')].map(e => e.innerText)"""
+    )
+    return {_squash(text) for text in texts}
+
+
+def unlocalized_controls(page: Page, locale: str) -> list[tuple[str, str]]:
+    """Controls that are unnamed, or named with a string that is neither the page's language
+    nor content (for example Gradio's own English labels)."""
+    allowed = ui_strings(locale) | content_strings(page)
+    allowed.add(_squash(locales.text("portal.transcript", locale)))
+    return [
+        (role, name)
+        for role, name in controls(page)
+        if not name or not _matches(_squash(name), allowed, locale)
+    ]
+
+
+def _matches(name: str, allowed: set[str], locale: str) -> bool:
+    if name in allowed:
+        return True
+    # A chrome string with a question in it (did-you-mean, ask as typed) or a source link
+    # followed by "(opens in a new window)".
+    new_window = _squash(locales.text("portal.new_window", locale))
+    return name.endswith(new_window) or any(
+        name.startswith(prefix.split("{")[0]) and prefix.split("{")[0]
+        for prefix in (
+            _squash(locales.raw(locale, "portal.did_you_mean") or ""),
+            _squash(locales.raw(locale, "portal.ask_as_typed") or ""),
+        )
+    )
+
+
+def undersized_targets(page: Page, minimum: float) -> list[str]:
+    """Controls smaller than ``minimum`` CSS px either way; links inside running text are
+    exempt, as WCAG exempts them."""
+    return page.evaluate(
+        """(minimum) => {
+        const small = [];
+        const selector = '.gradio-container :is(button, a, summary, textarea, input)';
+        for (const el of document.querySelectorAll(selector)) {
+            const rect = el.getBoundingClientRect();
+            const style = getComputedStyle(el);
+            if (!rect.width || !rect.height || style.visibility === 'hidden') continue;
+            if (el.closest('.sr-only, [hidden], dialog:not([open])')) continue;
+            if (el.closest('details:not([open]) > :not(summary)')) continue;
+            if (el.matches('.answer a, .skip-link')) continue;
+            if (rect.width + 0.5 < minimum || rect.height + 0.5 < minimum)
+                small.push(`${el.tagName} "${(el.innerText || el.getAttribute('aria-label') || '')
+                    .slice(0, 30)}" ${Math.round(rect.width)}x${Math.round(rect.height)}`);
+        }
+        return small;
+    }""",
+        minimum,
+    )
+
+
+def small_text(page: Page, minimum: float) -> list[str]:
+    """Visible text drawn smaller than ``minimum`` CSS px."""
+    return page.evaluate(
+        """(minimum) => {
+        const small = new Set();
+        const walker = document.createTreeWalker(
+            document.querySelector('.gradio-container'), NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            if (!node.textContent.trim()) continue;
+            const el = node.parentElement;
+            const hidden = '.sr-only, [aria-hidden="true"], dialog:not([open]), '
+                + 'details:not([open]) > :not(summary)';
+            if (el.closest(hidden)) continue;
+            const rect = el.getBoundingClientRect();
+            if (!rect.width || !rect.height) continue;
+            const size = parseFloat(getComputedStyle(el).fontSize);
+            if (size + 0.01 < minimum)
+                small.add(`${el.tagName} "${node.textContent.trim().slice(0, 20)}" ${size}px`);
+        }
+        return [...small];
+    }""",
+        minimum,
+    )
+
+
+def horizontal_overflow(page: Page) -> int:
+    """CSS px the page is wider than the window (0: no horizontal scrolling)."""
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+def contrast(first: str, second: str) -> float:
+    """WCAG contrast ratio of two ``rgb()``/``rgba()`` colours."""
+
+    def luminance(colour: str) -> float:
+        red, green, blue = (int(x) / 255 for x in re.findall(r"[\d.]+", colour)[:3])
+
+        def channel(c: float) -> float:
+            return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+        return 0.2126 * channel(red) + 0.7152 * channel(green) + 0.0722 * channel(blue)
+
+    lighter, darker = sorted((luminance(first), luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def focus_rings(page: Page, stops: int = 60) -> list[dict[str, Any]]:
+    """Tab through the page from the top; the focus indicator of each control reached."""
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.mouse.click(1, 1)
+    rings = []
+    seen = set()
+    for _ in range(stops):
+        page.keyboard.press("Tab")
+        ring = page.evaluate(
+            """() => {
+            const el = document.activeElement;
+            if (!el || el === document.body) return null;
+            const style = getComputedStyle(el);
+            const bg = getComputedStyle(document.body).backgroundColor;
+            return {key: el.tagName + (el.id || '') + (el.innerText || '').slice(0, 20),
+                    tag: el.tagName, text: (el.innerText || '').slice(0, 30),
+                    width: parseFloat(style.outlineWidth), style: style.outlineStyle,
+                    color: style.outlineColor, background: bg};
+        }"""
+        )
+        if ring is None or ring["key"] in seen:
+            break
+        seen.add(ring["key"])
+        rings.append(ring)
+    return rings
