@@ -1,9 +1,19 @@
-"""What the gateway's parts share: the settings, the knowledge base and its index."""
+"""What the gateway's parts share: the settings, the knowledge base and its index, and — when
+``[redis] url`` is set — the one Redis client through which every worker shares state.
+
+The knowledge base can be read again while the gateway runs (:meth:`Services.reload`): the new
+indexes are built beside the old ones and swapped in, so questions being answered meanwhile
+finish with the old ones. With Redis, a reload on one worker bumps a shared generation number
+that every other worker checks every ``[knowledge] reload_check`` seconds and follows.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio.to_thread
 
@@ -12,11 +22,37 @@ from gateway.knowledge import entries
 from gateway.knowledge.entries import KnowledgeBase
 from gateway.knowledge.index import FaqIndex
 
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+log = logging.getLogger("gateway.services")
+
 
 class Services:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._indexes: dict[tuple[str, ...], FaqIndex] = {}
+        #: How many times the knowledge base was reloaded in this process; parts that keep
+        #: something built from it (curated translations, back ends) rebuild when it changes.
+        self.generation = 0
+        self._shared_generation: int | None = None
+        self._reloading = asyncio.Lock()
+        self._watcher: asyncio.Task[None] | None = None
+        self.redis: Redis | None = None
+        if settings.redis.url:
+            from redis.asyncio import Redis
+
+            config = settings.redis
+            self.redis = Redis.from_url(
+                config.url,
+                socket_timeout=config.timeout,
+                socket_connect_timeout=config.timeout,
+                health_check_interval=30,
+            )
+
+    def key(self, *parts: str) -> str:
+        """A Redis key in this gateway's namespace (``[redis] prefix``)."""
+        return self.settings.redis.prefix + ":".join(parts)
 
     @property
     def knowledge_paths(self) -> tuple[str, ...]:
@@ -28,9 +64,68 @@ class Services:
         """The retrieval index of a knowledge base (the gateway's own by default), built once."""
         key = tuple(paths) if paths else self.knowledge_paths
         if key not in self._indexes:
-            knowledge = await anyio.to_thread.run_sync(entries.load, key)
-            self._indexes[key] = await anyio.to_thread.run_sync(FaqIndex, knowledge)
+            self._indexes[key] = await _build(key)
         return self._indexes[key]
 
     async def knowledge(self) -> KnowledgeBase:
         return (await self.index()).knowledge
+
+    # -- reloading ---------------------------------------------------------------------------
+
+    async def reload(self, broadcast: bool = True) -> KnowledgeBase:
+        """Read every knowledge base in use again and swap the new indexes in. A base that
+        cannot be read raises ``KnowledgeBaseError`` and leaves the old indexes in place."""
+        async with self._reloading:
+            keys = list(self._indexes) or [self.knowledge_paths]
+            built = {key: await _build(key) for key in keys}
+            self._indexes.update(built)
+            self.generation += 1
+        if broadcast and self.redis is not None:
+            try:
+                self._shared_generation = await self.redis.incr(self.key("knowledge", "generation"))
+            except Exception:
+                log.exception("could not tell the other workers about the reload")
+        knowledge = await self.knowledge()
+        log.info("knowledge base reloaded: %d entries", len(knowledge.entries))
+        return knowledge
+
+    async def startup(self) -> None:
+        await self.index()
+        if self.redis is not None and self._watcher is None:
+            self._shared_generation = await self._read_generation()
+            self._watcher = asyncio.get_running_loop().create_task(self._watch())
+
+    async def aclose(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            await asyncio.gather(self._watcher, return_exceptions=True)
+            self._watcher = None
+        if self.redis is not None:
+            await self.redis.aclose()
+
+    async def _read_generation(self) -> int | None:
+        assert self.redis is not None
+        try:
+            value = await self.redis.get(self.key("knowledge", "generation"))
+        except Exception:
+            log.warning("could not read the knowledge base's generation from Redis")
+            return self._shared_generation
+        return int(value) if value is not None else 0
+
+    async def _watch(self) -> None:
+        """Follow reloads made by other workers."""
+        while True:
+            await asyncio.sleep(self.settings.knowledge.reload_check)
+            shared = await self._read_generation()
+            if shared is None or shared == self._shared_generation:
+                continue
+            try:
+                await self.reload(broadcast=False)
+            except Exception:
+                log.exception("could not follow another worker's knowledge-base reload")
+            self._shared_generation = shared
+
+
+async def _build(paths: tuple[str, ...]) -> FaqIndex:
+    knowledge = await anyio.to_thread.run_sync(entries.load, paths)
+    return await anyio.to_thread.run_sync(FaqIndex, knowledge)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from gateway import extensions
+from gateway import extensions, metrics
 from gateway.config import ConfigError, UnderstandingConfig, describe
 from gateway.understanding.base import Analysis, Stage
 
@@ -32,5 +32,9 @@ class Pipeline:
     def run(self, text: str, locale: str = "zh-CN") -> Analysis:
         analysis = Analysis(original=text, text=text, locale=locale)
         for stage in self.stages:
-            stage.apply(analysis)
+            before = analysis.text
+            with metrics.stage(stage.name):
+                stage.apply(analysis)
+            if analysis.text != before:
+                metrics.CORRECTIONS.labels(stage.name).inc()
         return analysis
