@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import logging.config
-from typing import Any
+from typing import IO, Any
 
 from asgi_correlation_id import CorrelationIdFilter
 
@@ -47,8 +47,11 @@ class MaskPersonalData(logging.Filter):
         return True
 
 
-def configure(config: LoggingConfig, level: str | None = None) -> None:
-    """Set up the root logger (and uvicorn's) once, at program start."""
+def configure(
+    config: LoggingConfig, level: str | None = None, stream: IO[str] | None = None
+) -> None:
+    """Set up the root logger (and uvicorn's) once, at program start (``stream``: standard
+    error by default)."""
     formatter: dict[str, Any]
     if config.format == "json":
         formatter = {
@@ -74,7 +77,7 @@ def configure(config: LoggingConfig, level: str | None = None) -> None:
                     "class": "logging.StreamHandler",
                     "formatter": "default",
                     "filters": ["request_id", "mask"],
-                    "stream": "ext://sys.stderr",
+                    "stream": stream or "ext://sys.stderr",
                 }
             },
             "root": {"handlers": ["default"], "level": chosen},

@@ -37,9 +37,11 @@ def upgrade() -> None:
     connection = op.get_bind()
     old = sa.table(
         "unanswered",
-        *(sa.column(name) for name in ("id", "question", "language", "reason", "count")),
-        sa.column("first_seen"),
-        sa.column("last_seen"),
+        sa.column("id", sa.Integer),
+        *(sa.column(name, sa.Text) for name in ("question", "language", "reason")),
+        sa.column("count", sa.Integer),
+        sa.column("first_seen", sa.DateTime(timezone=True)),
+        sa.column("last_seen", sa.DateTime(timezone=True)),
     )
     rows = [
         {
