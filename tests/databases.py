@@ -25,7 +25,7 @@ import redis
 
 from tests.processes import free_port
 
-MISSING = "{name} is missing: run scripts/system-packages (Debian packages redis-server, postgresql)"
+MISSING = "{name} is missing: run scripts/system-packages (Debian: redis-server, postgresql)"
 
 
 class RedisServer:
@@ -113,7 +113,7 @@ class PostgresServer:
             try:
                 owner = pwd.getpwnam(self.run_as)
             except KeyError:
-                raise RuntimeError("running as root needs the postgres user (Debian's postgresql)")
+                raise RuntimeError("as root, PostgreSQL runs as the postgres user: none") from None
             os.chown(folder, owner.pw_uid, owner.pw_gid)
 
     def _run(self, *command: str) -> None:

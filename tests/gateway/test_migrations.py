@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+import anyio
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-import anyio
 from sqlalchemy import MetaData, Table, insert, inspect, text
 
 from gateway.state import migrations

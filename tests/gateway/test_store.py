@@ -33,6 +33,7 @@ async def test_unanswered_questions_are_counted_with_first_and_last_seen():
 
 # -- on SQLite and on a real PostgreSQL server ----------------------------------------------
 
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def store(request, tmp_path):
     if request.param == "sqlite":
