@@ -87,6 +87,8 @@ def configure(
                 "uvicorn": {"handlers": [], "propagate": True},
                 "uvicorn.error": {"handlers": [], "propagate": True},
                 "uvicorn.access": {"handlers": [], "propagate": False, "level": "WARNING"},
+                # Migrations at start-up say what they change, not which plugins they load.
+                "alembic": {"level": "WARNING"},
             },
         }
     )
