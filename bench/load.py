@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -144,6 +145,8 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install wrk (scripts/system-packages installs it)")
 
+    # Other work on the machine takes cores from the workers and from wrk: say how much.
+    load_before = os.getloadavg()[0]
     folder = Path(tempfile.mkdtemp(prefix="bench-load-"))
     env = {
         "GATEWAY_STATE__DATABASE_URL": f"sqlite:///{folder / 'state.db'}",
@@ -181,7 +184,8 @@ def main() -> None:
 
     load_result = results["load"]
     growth = (rss[-1] - rss[0]) / rss[0] * 100
-    print(f"\n{args.workers} workers, FAQ back end, {state}, concurrency {args.connections}\n")
+    print(f"\n{args.workers} workers, FAQ back end, {state}, concurrency {args.connections}")
+    print(f"load average (1 min) before the run: {load_before:.2f}; {os.cpu_count()} cores\n")
     print("| phase | requests | errors | req/s | p50 ms | p90 ms | p99 ms | max ms |")
     print("|---|---|---|---|---|---|---|---|")
     for name, result in results.items():

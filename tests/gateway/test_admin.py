@@ -155,3 +155,17 @@ async def test_the_knowledge_base_is_reloaded_without_a_restart(client):
     assert (await ask(client, "狗证怎么办"))["found"], "the old index stays in place"
     knowledge = (await client.get("/api/v1/admin/knowledge", headers=ADMIN)).json()
     assert knowledge["entries"] == 178 and knowledge["generation"] == 1
+
+
+async def test_the_admin_page_is_served_in_the_operators_language_and_never_framed(client):
+    page = await client.get("/admin?lang=en")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert '<html lang="en" dir="ltr">' in page.text and "Sign in" in page.text
+    policy = page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy
+    assert page.headers["x-frame-options"] == "DENY"
+    chinese = await client.get("/admin", headers={"Accept-Language": "zh-HK"})
+    assert '<html lang="zh-HK"' in chinese.text and "登入" in chinese.text
+    script = await client.get("/admin/admin.js")
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert (await client.get("/admin/secrets.txt")).status_code == 404
