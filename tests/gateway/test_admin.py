@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import shutil
 
 import pytest
 
-from gateway.knowledge.entries import bundled_sample
+from tests.gateway.knowledge_copy import add_dog_entry, sample_copy
 
 pytestmark = pytest.mark.anyio
 
@@ -21,8 +19,7 @@ ADMIN = {"Authorization": f"Bearer {TOKEN}"}
 @pytest.fixture
 async def client(serve_app, monkeypatch, tmp_path):
     monkeypatch.setenv("ASSISTANT_ADMIN_TOKEN", TOKEN)
-    kb = tmp_path / "kb"
-    shutil.copytree(bundled_sample(), kb)
+    kb = sample_copy(tmp_path)
     toml = f'[knowledge]\npaths = ["{kb}"]\n[hot]\nmin_count = 2\nfrom_traffic = 3\n'
     async with serve_app(toml) as client:
         client.kb = kb
@@ -136,16 +133,7 @@ async def test_hot_questions_from_traffic_lead_the_curated_list(client):
 
 async def test_the_knowledge_base_is_reloaded_without_a_restart(client):
     assert not (await ask(client, "狗证怎么办"))["found"]
-    entry = {
-        "id": "pet-dog-registration",
-        "category": "household_registration",
-        "question": "养狗需要办理犬只登记吗？",
-        "phrasings": ["狗证怎么办"],
-        "answer": "需要。请到所在地公安机关办理**犬只登记**。",
-        "source": {"title": "犬只登记（示例）", "url": "https://zwfw.example.org/guide/dog"},
-        "updated": "2026-11-01",
-    }
-    (client.kb / "pets.jsonl").write_text(json.dumps(entry, ensure_ascii=False) + "\n")
+    add_dog_entry(client.kb)
     reloaded = await client.post("/api/v1/admin/knowledge/reload", headers=ADMIN)
     assert reloaded.json()["entries"] == 178 and reloaded.json()["generation"] == 1
     assert "犬只登记" in (await ask(client, "狗证怎么办"))["answer"]

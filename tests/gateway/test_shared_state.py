@@ -16,6 +16,7 @@ from gateway.state.breakers import CircuitBreaker, RedisCircuitBreaker
 from gateway.state.hot import MemoryHotCounter, RedisHotCounter
 from gateway.state.sessions import RedisSessionStore
 from gateway.translation.cache import RedisCache
+from tests.gateway.knowledge_copy import add_dog_entry, sample_copy
 
 pytestmark = pytest.mark.anyio
 
@@ -187,27 +188,12 @@ async def test_without_redis_the_shared_parts_step_aside(redis_server, redis_url
 
 # -- two gateways in front of one Redis --------------------------------------------------------
 
-NEW_ENTRY = {
-    "id": "pet-dog-registration",
-    "category": "household_registration",
-    "question": "养狗需要办理犬只登记吗？",
-    "phrasings": ["狗证怎么办", "犬只登记"],
-    "answer": "需要。请携带身份证和犬只免疫证明到所在地公安机关办理**犬只登记**。",
-    "source": {"title": "犬只登记（示例）", "url": "https://zwfw.example.org/guide/dog"},
-    "updated": "2026-11-01",
-}
 
 
 async def test_two_gateways_share_conversations_limits_hot_questions_and_reloads(
     serve_app, redis_url, tmp_path, monkeypatch
 ):
-    import json
-    import shutil
-
-    from gateway.knowledge.entries import bundled_sample
-
-    kb = tmp_path / "kb"
-    shutil.copytree(bundled_sample(), kb)
+    kb = sample_copy(tmp_path)
     monkeypatch.setenv("ASSISTANT_ADMIN_TOKEN", "operator-token")
     toml = f"""
 [redis]
@@ -246,7 +232,7 @@ from_traffic = 2
         assert hot[0]["id"] == "marriage-registration"
         assert len({item["id"] for item in hot}) == len(hot) == 10
         # A knowledge-base reload on one gateway reaches the other.
-        (kb / "pets.jsonl").write_text(json.dumps(NEW_ENTRY, ensure_ascii=False) + "\n")
+        add_dog_entry(kb)
         assert not (await ask(second, "狗证怎么办", None)).json()["found"]
         reloaded = await first.post(
             "/api/v1/admin/knowledge/reload",
