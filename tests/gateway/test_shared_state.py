@@ -189,7 +189,6 @@ async def test_without_redis_the_shared_parts_step_aside(redis_server, redis_url
 # -- two gateways in front of one Redis --------------------------------------------------------
 
 
-
 async def test_two_gateways_share_conversations_limits_hot_questions_and_reloads(
     serve_app, redis_url, tmp_path, monkeypatch
 ):
