@@ -130,6 +130,7 @@ def main() -> None:
     parser.add_argument("--repeated", action="store_true", help="one question, over and over")
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--top", type=int, default=60)
+    parser.add_argument("--save", help="write the profile (pstats) to this file")
     args = parser.parse_args()
     try:
         import uvloop
@@ -170,6 +171,8 @@ def main() -> None:
         f"{' (under cProfile)' if profile else ''}; {failures} failed"
     )
     if profile is not None:
+        if args.save:
+            profile.dump_stats(args.save)
         stats = pstats.Stats(profile)
         stats.sort_stats("cumulative").print_stats(args.top)
 
