@@ -93,6 +93,9 @@ def configure(
                 "uvicorn.access": {"handlers": [], "propagate": False, "level": "WARNING"},
                 # Migrations at start-up say what they change, not which plugins they load.
                 "alembic": {"level": "WARNING"},
+                # httpx logs every back-end request at info: a second line per question,
+                # which the access line, the back-end metrics and the router's warnings cover.
+                "httpx": {"level": "WARNING"},
             },
         }
     )
