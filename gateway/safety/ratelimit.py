@@ -74,6 +74,9 @@ class SweptMemoryStorage(MemoryStorage):
     def _sweep(self) -> None:
         now = time.time()
         for key, events in list(self.events.items()):
+            # Newest first: most keys have nothing expired, which their last entry tells.
+            if events and events[-1].expiry > now:
+                continue
             kept = events[: bisect.bisect_left(events, -now, key=lambda event: -event.expiry)]
             if kept:
                 self.events[key] = kept
