@@ -10,7 +10,7 @@ import logging
 import unicodedata
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -26,13 +26,17 @@ from gateway.api.schemas import (
     Notice,
 )
 from gateway.backends.base import Answer, Backend, Delta, Done, Query, Replace, Turn
-from gateway.config import SessionsConfig, Settings
+from gateway.config import BackendConfig, SessionsConfig, Settings
 from gateway.errors import GatewayError
+from gateway.knowledge.entries import KnowledgeBase
 from gateway.routing import NoAnswer, Plan, Router
 from gateway.safety import pii
 from gateway.safety.review import Safety
 from gateway.services import Services
+from gateway.state import hot as hot_counters
 from gateway.state import sessions as session_stores
+from gateway.state.breakers import Breaker, RedisCircuitBreaker
+from gateway.state.hot import HotQuestions
 from gateway.state.sessions import Conversation, MemorySessionStore, SessionStore
 from gateway.state.store import Feedback, SqlStore, Store
 from gateway.text import markdown_to_text
@@ -84,6 +88,7 @@ class ChatService:
         sessions: SessionStore | None = None,
         translation: TranslationService | None = None,
         safety: Safety | None = None,
+        hot: HotQuestions | None = None,
     ) -> None:
         self.settings = settings
         self.services = services
@@ -94,6 +99,9 @@ class ChatService:
         self.sessions = sessions or MemorySessionStore(SessionsConfig())
         self.translation = translation or TranslationService.from_settings(settings, services)
         self.safety = safety or Safety.from_settings(settings, store)
+        self.hot = hot or HotQuestions(
+            hot_counters.create(settings.hot, services.redis, settings.redis.prefix)
+        )
         self._recent: OrderedDict[str, AnswerRecord] = OrderedDict()
 
     @classmethod
@@ -113,18 +121,26 @@ class ChatService:
                 configs={config.name: config for config in settings.backends},
                 services=services,
                 config=settings.routing,
+                breakers=_shared_breakers(services),
             ),
-            store=SqlStore(settings.state.database_url),
-            sessions=session_stores.create(settings.sessions),
+            store=SqlStore(
+                settings.state.database_url, settings.state.migrate, settings.state.pool_size
+            ),
+            sessions=session_stores.create(settings, services),
             translation=TranslationService.from_settings(settings, services),
         )
 
     async def startup(self) -> None:
-        index = await self.services.index()
-        await anyio.to_thread.run_sync(self.pipeline.learn, index.knowledge)
+        await self.services.startup()
+        await self._learn(await self.services.knowledge())
+        self.services.on_reload(self._learn)
         for backend in self.backends.values():
             await backend.startup()
         await self.translation.startup()
+
+    async def _learn(self, knowledge: KnowledgeBase) -> None:
+        """Teach the understanding pipeline the knowledge base's words."""
+        await anyio.to_thread.run_sync(self.pipeline.learn, knowledge)
 
     async def aclose(self) -> None:
         for backend in self.backends.values():
@@ -132,6 +148,7 @@ class ChatService:
         await self.sessions.aclose()
         await self.translation.aclose()
         await self.store.aclose()
+        await self.services.aclose()
 
     @property
     def hotline(self) -> str:
@@ -268,6 +285,8 @@ class ChatService:
         query = prepared.query
         message_id = uuid.uuid4().hex
         self._remember(message_id, AnswerRecord(query.text, backend.name, answer.entry_id or ""))
+        if answer.entry_id:
+            await self.hot.record(answer.entry_id)
         response = ChatResponse(
             message_id=message_id,
             session_id=query.session_id,
@@ -350,7 +369,7 @@ class ChatService:
         knowledge = await self.services.knowledge()
         language = locale.split("-")[0]
         questions = []
-        for entry in knowledge.hot:
+        for entry in await self.hot.merged(knowledge):
             translation = entry.translations.get(locale) or entry.translations.get(language)
             text = translation.question if translation and language != "zh" else entry.question
             questions.append(HotQuestion(id=entry.id, question=text, category=entry.category))
@@ -362,3 +381,17 @@ class ChatService:
             (category.id, category.names.get(locale) or category.names.get("zh-CN", category.id))
             for category in knowledge.categories
         ]
+
+
+def _shared_breakers(services: Services) -> Callable[[str, BackendConfig], Breaker] | None:
+    """Circuit breakers in Redis when it is configured (one per back end for every worker)."""
+    redis = services.redis
+    if redis is None:
+        return None
+    return lambda name, config: RedisCircuitBreaker(
+        redis,
+        services.key("breaker", name),
+        config.breaker_failures,
+        config.breaker_reset,
+        probe_timeout=config.timeout,
+    )

@@ -19,6 +19,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 ENV_PREFIX = "GATEWAY_"
+#: Names the configuration file for processes started without ``--config`` (the workers of
+#: ``gateway --workers N``, ``gunicorn``); not a key override.
+CONFIG_FILE_VARIABLE = "GATEWAY_CONFIG"
 
 
 class Section(BaseModel):
@@ -46,6 +49,9 @@ class ServiceConfig(Section):
 class KnowledgeConfig(Section):
     #: Folders or .jsonl files of the gateway's knowledge base. Empty: the bundled sample.
     paths: list[str] = Field(default_factory=list)
+    #: With ``[redis] url`` set: seconds between checks whether another worker reloaded the
+    #: knowledge base (``POST /api/v1/admin/knowledge/reload``), so every worker follows.
+    reload_check: float = Field(2.0, gt=0)
 
 
 class UnderstandingConfig(Section):
@@ -76,6 +82,8 @@ class TranslationConfig(Section):
     glossaries: list[str] = Field(default_factory=list)
     #: Translations kept in memory (least recently used dropped first); 0 turns the cache off.
     cache_size: int = Field(4096, ge=0)
+    #: With ``[redis] url`` set, translations are kept in Redis instead, for this many seconds.
+    cache_ttl: float = Field(7 * 24 * 3600.0, gt=0)
     #: How alike (0–1) a question must be to a curated question in the knowledge base to be
     #: taken as that entry's question without machine translation.
     curated_min_similarity: float = Field(0.7, ge=0, le=1)
@@ -84,8 +92,56 @@ class TranslationConfig(Section):
 
 
 class StateConfig(Section):
-    #: SQLAlchemy URL of the durable store (feedback, unanswered questions).
+    #: SQLAlchemy URL of the durable store (feedback, unanswered questions, safety events):
+    #: ``sqlite:///path`` or ``postgresql+psycopg://user@host/database``.
     database_url: str = "sqlite:///var/gateway.db"
+    #: Bring the database's tables up to date (alembic migrations) when the gateway starts.
+    #: Off: run ``gateway db upgrade`` yourself before starting a new version.
+    migrate: bool = True
+    #: Connections each worker keeps open to a database server (not SQLite).
+    pool_size: int = Field(5, ge=1)
+
+
+class RedisConfig(Section):
+    """Shared state of several gateway workers (docs/deployment.md)."""
+
+    #: ``redis://host:6379/0`` (``rediss://`` for TLS). Set, it holds the conversations, rate
+    #: limit counters, circuit breakers, translation cache and hot-question counts of every
+    #: worker; empty (the embedded default): each process keeps its own in memory.
+    url: str = ""
+    #: Put before every key, so several gateways can share one Redis.
+    prefix: str = "gateway:"
+    #: Seconds to connect to Redis and to wait for one of its replies.
+    timeout: float = Field(2.0, gt=0)
+
+
+class HotConfig(Section):
+    """Hot questions: the knowledge base's curated list merged with what residents ask."""
+
+    #: Questions shown.
+    size: int = Field(10, ge=1, le=50)
+    #: At most this many places go to questions from traffic, ahead of the curated ones.
+    from_traffic: int = Field(4, ge=0, le=50)
+    #: An answered question's weight halves every this many hours.
+    half_life_hours: float = Field(24.0, gt=0)
+    #: Answers are counted in buckets of this many minutes and forgotten after ``window_days``.
+    bucket_minutes: int = Field(60, ge=1, le=1440)
+    window_days: float = Field(7.0, gt=0, le=90)
+    #: A question needs at least this decayed count to count as hot.
+    min_count: float = Field(3.0, ge=0)
+
+
+class MetricsConfig(Section):
+    #: Serve Prometheus metrics at ``/metrics``. Keep it off the public site (docs/deployment.md).
+    enabled: bool = True
+
+
+class LoggingConfig(Section):
+    #: ``json``: one JSON object a line, with the request id (for log collectors); ``text``.
+    format: Literal["json", "text"] = "json"
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    #: Log each request (method, route, status, milliseconds; never the client's address).
+    access: bool = True
 
 
 class PortalConfig(Section):
@@ -112,8 +168,10 @@ class HttpConfig(Section):
 class SessionsConfig(Section):
     """Conversations kept for follow-up questions (gateway/state/sessions.py)."""
 
-    #: The store: ``memory`` (in this process) or one from the ``gateway.sessions`` entry points.
-    store: str = "memory"
+    #: The store: ``memory`` (in this process), ``redis`` (shared by every worker, at ``[redis]
+    #: url``) or one from the ``gateway.sessions`` entry points. Empty: ``redis`` when
+    #: ``[redis] url`` is set, else ``memory``.
+    store: str = ""
     #: Earlier question-and-answer pairs handed to back ends with a new question.
     max_turns: int = Field(6, ge=0, le=50)
     #: A conversation idle this many seconds is forgotten.
@@ -171,8 +229,9 @@ class LimitsConfig(Section):
     """Abuse limits (docs/safety.md). Rates are ``limits`` strings: ``30/minute``,
     ``5/second;100/hour``; empty: no limit."""
 
-    #: Where counters live: ``memory://`` (this process) or e.g. ``redis://host:6379``.
-    storage_uri: str = "memory://"
+    #: Where counters live: ``memory://`` (this process) or e.g. ``redis://host:6379``. Empty:
+    #: ``[redis] url`` when set, else ``memory://``.
+    storage_uri: str = ""
     #: ``moving-window``, ``fixed-window`` or ``sliding-window-counter``.
     strategy: Literal["moving-window", "fixed-window", "sliding-window-counter"] = "moving-window"
     #: Questions (chat and completions) from one client address.
@@ -319,6 +378,10 @@ class Settings(Section):
     knowledge: KnowledgeConfig = Field(default_factory=KnowledgeConfig)
     understanding: UnderstandingConfig = Field(default_factory=UnderstandingConfig)
     state: StateConfig = Field(default_factory=StateConfig)
+    redis: RedisConfig = Field(default_factory=RedisConfig)
+    hot: HotConfig = Field(default_factory=HotConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
     translation: TranslationConfig = Field(default_factory=TranslationConfig)
     portal: PortalConfig = Field(default_factory=PortalConfig)
     http: HttpConfig = Field(default_factory=HttpConfig)
@@ -368,7 +431,7 @@ def load_settings(
     data.setdefault("backends", [b.model_dump() for b in _default_backends()])
     data.setdefault("routes", [r.model_dump() for r in _default_routes()])
     for name, raw in sorted(environ.items()):
-        if name.startswith(ENV_PREFIX):
+        if name.startswith(ENV_PREFIX) and name != CONFIG_FILE_VARIABLE:
             keys = name[len(ENV_PREFIX) :].lower().split("__")
             _apply_override(data, keys, _parse_value(raw, name), name)
     try:

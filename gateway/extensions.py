@@ -43,6 +43,7 @@ BUILTINS: dict[str, dict[str, str]] = {
     },
     "gateway.sessions": {
         "memory": "gateway.state.sessions:MemorySessionStore",
+        "redis": "gateway.state.sessions:RedisSessionStore",
     },
     "gateway.stages": {
         "sanitize": "gateway.understanding.sanitize:Sanitize",

@@ -23,8 +23,12 @@ from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from gateway import metrics
 from gateway.backends.base import Answer, Backend, BackendError, Done, Event, Query
 from gateway.config import BackendConfig, ConfigError, RouteConfig, RoutingConfig
+from gateway.state.breakers import Breaker, CircuitBreaker
+
+__all__ = ["Breaker", "CircuitBreaker", "Lane", "NoAnswer", "Plan", "Router"]
 
 if TYPE_CHECKING:
     from gateway.knowledge.index import Hit
@@ -33,91 +37,50 @@ if TYPE_CHECKING:
 log = logging.getLogger("gateway.routing")
 
 
-class CircuitBreaker:
-    """Closed: questions pass. After ``failures`` consecutive failures it opens: the back end
-    is skipped. After ``reset_after`` seconds one question is let through (half-open); its
-    success closes the breaker, its failure opens it again for another ``reset_after``."""
-
-    def __init__(
-        self, failures: int, reset_after: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.threshold = failures
-        self.reset_after = reset_after
-        self.clock = clock
-        self.failures = 0
-        self.opened_at: float | None = None
-        self.probing = False
-
-    @property
-    def state(self) -> str:
-        if self.opened_at is None:
-            return "closed"
-        if self.clock() - self.opened_at >= self.reset_after:
-            return "half_open"
-        return "open"
-
-    def allow(self) -> bool:
-        """Whether a question may go to the back end now (taking the probe when half-open)."""
-        state = self.state
-        if state == "closed":
-            return True
-        if state == "half_open" and not self.probing:
-            self.probing = True
-            return True
-        return False
-
-    def succeeded(self) -> None:
-        self.failures = 0
-        self.opened_at = None
-        self.probing = False
-
-    def failed(self) -> None:
-        self.failures += 1
-        if self.probing or self.failures >= self.threshold:
-            self.opened_at = self.clock()
-        self.probing = False
-
-    def release(self) -> None:
-        """The question let through ended without a verdict (the resident left)."""
-        self.probing = False
-
-
 class Lane:
     """A back end as the router uses it: its timeouts, breaker and concurrency limit."""
 
     def __init__(
-        self, backend: Backend, config: BackendConfig, clock: Callable[[], float] = time.monotonic
+        self,
+        backend: Backend,
+        config: BackendConfig,
+        clock: Callable[[], float] = time.monotonic,
+        breaker: Breaker | None = None,
     ) -> None:
         self.backend = backend
         self.timeout = config.timeout
         self.first_token_timeout = min(config.first_token_timeout, config.timeout)
         self.max_concurrency = config.max_concurrency
-        self.breaker = CircuitBreaker(config.breaker_failures, config.breaker_reset, clock)
+        self.breaker = breaker or CircuitBreaker(
+            config.breaker_failures, config.breaker_reset, clock
+        )
         self.in_flight = 0
 
     @property
     def name(self) -> str:
         return self.backend.name
 
-    def enter(self) -> str:
+    async def enter(self) -> str:
         """Take a place for one question; the reason when the back end must be skipped."""
         if self.in_flight >= self.max_concurrency:
             return "busy"
-        if not self.breaker.allow():
+        self.in_flight += 1  # before the breaker's (possibly remote) answer, so none overtakes
+        if not await self.breaker.allow():
+            self.in_flight -= 1
+            metrics.BREAKER_OPENED.labels(self.name).inc()
             return "circuit open"
-        self.in_flight += 1
         return ""
 
-    def leave(self) -> None:
+    async def leave(self) -> None:
         self.in_flight -= 1
-        self.breaker.release()
+        await self.breaker.release()
 
-    def settle(self, error: BackendError | None) -> None:
+    async def settle(self, error: BackendError | None) -> None:
         # A refusal (400, 401) came from a back end that is up: it does not trip the breaker.
         if error is not None and error.retryable:
-            self.breaker.failed()
+            await self.breaker.failed()
         else:
-            self.breaker.succeeded()
+            await self.breaker.succeeded()
 
     async def ask(self, query: Query) -> Answer:
         try:
@@ -160,8 +123,9 @@ class Lane:
                     return
                 first = False
 
-    def status(self) -> dict[str, Any]:
-        breaker = self.breaker
+    async def status(self) -> dict[str, Any]:
+        breaker = await self.breaker.snapshot()
+        metrics.BREAKER_STATE.labels(self.name).set(metrics.BREAKER_VALUES.get(breaker.state, -1))
         return {
             "breaker": breaker.state,
             "consecutive_failures": breaker.failures,
@@ -220,7 +184,10 @@ class Router:
         services: Services | None = None,
         config: RoutingConfig | None = None,
         clock: Callable[[], float] = time.monotonic,
+        breakers: Callable[[str, BackendConfig], Breaker] | None = None,
     ) -> None:
+        """``breakers`` makes each back end's breaker (shared ones, gateway/state/breakers.py);
+        by default each lives in this process."""
         for route in routes:
             for name in route.backends:
                 if name not in backends:
@@ -237,12 +204,11 @@ class Router:
         self.backends = dict(backends)
         self.services = services
         self.config = config or RoutingConfig()
-        self.lanes = {
-            name: Lane(
-                backend, configs.get(name) or BackendConfig(name=name, type=backend.type), clock
-            )
-            for name, backend in backends.items()
-        }
+        self.lanes = {}
+        for name, backend in backends.items():
+            config = configs.get(name) or BackendConfig(name=name, type=backend.type)
+            breaker = breakers(name, config) if breakers is not None else None
+            self.lanes[name] = Lane(backend, config, clock, breaker)
         self._needs_category = any(route.categories for route in routes)
 
     @property
@@ -262,6 +228,7 @@ class Router:
 
     # -- choosing the route ----------------------------------------------------------------
 
+    @metrics.timed("route")
     async def plan(self, query: Query) -> Plan:
         hit: Hit | None = None
         standalone = None
@@ -311,24 +278,25 @@ class Router:
         Raises :class:`NoAnswer` when every back end failed."""
         not_found: tuple[Backend, Answer] | None = None
         for lane in self._lanes(plan):
-            if not self._enter(lane, plan):
+            if not await self._enter(lane, plan):
                 continue
             error: BackendError | None = None
+            started = time.perf_counter()
             try:
                 answer = await lane.ask(self._query_for(plan, lane, conversation_ids))
             except BackendError as exc:
                 error = exc
             finally:
-                lane.leave()
-            lane.settle(error)
+                await lane.leave()
+            await lane.settle(error)
             if error is not None:
-                if not self._failed(plan, lane, error):
+                if not self._failed(plan, lane, error, started):
                     break
                 continue
             if answer.found:
-                plan.attempts.append(Attempt(lane.name, "answered"))
+                _attempt(plan, lane, "answered", started)
                 return lane.backend, answer
-            plan.attempts.append(Attempt(lane.name, "not_found"))
+            _attempt(plan, lane, "not_found", started)
             not_found = not_found or (lane.backend, answer)
         if not_found is not None:
             return not_found
@@ -341,10 +309,11 @@ class Router:
         (``found`` false when no back end had an answer). Raises :class:`NoAnswer`."""
         not_found: tuple[Backend, Answer] | None = None
         for lane in self._lanes(plan):
-            if not self._enter(lane, plan):
+            if not await self._enter(lane, plan):
                 continue
             started = False
             error: BackendError | None = None
+            began = time.perf_counter()
             try:
                 async with aclosing(
                     lane.stream(self._query_for(plan, lane, conversation_ids))
@@ -352,11 +321,11 @@ class Router:
                     async for event in events:
                         if isinstance(event, Done):
                             if event.answer.found or started:
-                                lane.settle(None)
-                                plan.attempts.append(Attempt(lane.name, "answered"))
+                                await lane.settle(None)
+                                _attempt(plan, lane, "answered", began)
                                 yield lane.backend, event
                                 return
-                            plan.attempts.append(Attempt(lane.name, "not_found"))
+                            _attempt(plan, lane, "not_found", began)
                             not_found = not_found or (lane.backend, event.answer)
                             break
                         started = True
@@ -364,16 +333,14 @@ class Router:
             except BackendError as exc:
                 error = exc
             finally:
-                lane.leave()
-            lane.settle(error)
+                await lane.leave()
+            await lane.settle(error)
             if error is not None:
                 if started:
-                    plan.attempts.append(
-                        Attempt(lane.name, "failed", f"after the first piece: {error}")
-                    )
+                    _attempt(plan, lane, "failed", began, f"after the first piece: {error}")
                     log.warning("back end %s failed mid-answer: %s", lane.name, error)
                     raise NoAnswer(plan.attempts, started=True) from error
-                if not self._failed(plan, lane, error):
+                if not self._failed(plan, lane, error, began):
                     break
         if not_found is not None:
             yield not_found[0], Done(not_found[1])
@@ -383,18 +350,21 @@ class Router:
     def _lanes(self, plan: Plan) -> list[Lane]:
         return [self.lanes[name] for name in _unique(plan.route.backends)]
 
-    def _enter(self, lane: Lane, plan: Plan) -> bool:
-        reason = lane.enter()
+    async def _enter(self, lane: Lane, plan: Plan) -> bool:
+        reason = await lane.enter()
         if reason:
-            plan.attempts.append(Attempt(lane.name, "skipped", reason))
+            _attempt(plan, lane, "skipped", None, reason)
+            metrics.FAILOVERS.labels(lane.name).inc()
             log.info("back end %s skipped: %s", lane.name, reason)
         return not reason
 
-    def _failed(self, plan: Plan, lane: Lane, error: BackendError) -> bool:
+    def _failed(self, plan: Plan, lane: Lane, error: BackendError, started: float) -> bool:
         """Record a failure; whether to go on to the next back end."""
         outcome = "failed" if error.retryable else "refused"
-        plan.attempts.append(Attempt(lane.name, outcome, str(error)))
+        _attempt(plan, lane, outcome, started, str(error))
         log.warning("back end %s %s: %s", lane.name, outcome, error)
+        if error.retryable:
+            metrics.FAILOVERS.labels(lane.name).inc()
         return error.retryable
 
     @staticmethod
@@ -407,8 +377,18 @@ class Router:
             return plan.query
         return replace(plan.query, text=text, conversation_id=conversation_id)
 
-    def status(self) -> dict[str, dict[str, Any]]:
-        return {name: lane.status() for name, lane in self.lanes.items()}
+    async def status(self) -> dict[str, dict[str, Any]]:
+        return {name: await lane.status() for name, lane in self.lanes.items()}
+
+
+def _attempt(
+    plan: Plan, lane: Lane, outcome: str, started: float | None, detail: str = ""
+) -> None:
+    """Record what a back end did with the question, in the plan and in the metrics."""
+    plan.attempts.append(Attempt(lane.name, outcome, detail))
+    metrics.BACKEND_REQUESTS.labels(lane.name, outcome).inc()
+    if started is not None:
+        metrics.BACKEND_SECONDS.labels(lane.name, outcome).observe(time.perf_counter() - started)
 
 
 def _unique(names: Sequence[str]) -> list[str]:

@@ -1,9 +1,19 @@
-"""What the gateway's parts share: the settings, the knowledge base and its index."""
+"""What the gateway's parts share: the settings, the knowledge base and its index, and — when
+``[redis] url`` is set — the one Redis client through which every worker shares state.
+
+The knowledge base can be read again while the gateway runs (:meth:`Services.reload`): the new
+indexes are built beside the old ones and swapped in, so questions being answered meanwhile
+finish with the old ones. With Redis, a reload on one worker bumps a shared generation number
+that every other worker checks every ``[knowledge] reload_check`` seconds and follows.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio.to_thread
 
@@ -12,8 +22,120 @@ from gateway.knowledge import entries
 from gateway.knowledge.entries import KnowledgeBase
 from gateway.knowledge.index import FaqIndex
 
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+log = logging.getLogger("gateway.services")
+
+
+class Services:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._indexes: dict[tuple[str, ...], FaqIndex] = {}
+        #: How many times the knowledge base was reloaded in this process; parts that keep
+        #: something built from it (curated translations, back ends) rebuild when it changes.
+        self.generation = 0
+        self._shared_generation: int | None = None
+        self._reloading = asyncio.Lock()
+        self._watcher: asyncio.Task[None] | None = None
+        self._on_reload: list[Callable[[KnowledgeBase], Awaitable[None]]] = []
+        self.redis: Redis | None = None
+        if settings.redis.url:
+            from redis.asyncio import Redis
+
+            config = settings.redis
+            self.redis = Redis.from_url(
+                config.url,
+                socket_timeout=config.timeout,
+                socket_connect_timeout=config.timeout,
+                health_check_interval=30,
+            )
+
+    def key(self, *parts: str) -> str:
+        """A Redis key in this gateway's namespace (``[redis] prefix``)."""
+        return self.settings.redis.prefix + ":".join(parts)
+
+    @property
+    def knowledge_paths(self) -> tuple[str, ...]:
+        """The gateway's own knowledge base: configured, or the bundled sample."""
+        paths = self.settings.knowledge.paths or [str(entries.bundled_sample())]
+        return tuple(str(Path(path).expanduser()) for path in paths)
+
+    async def index(self, paths: Sequence[str] | None = None) -> FaqIndex:
+        """The retrieval index of a knowledge base (the gateway's own by default), built once."""
+        key = tuple(paths) if paths else self.knowledge_paths
+        if key not in self._indexes:
+            self._indexes[key] = await _build(key)
+        return self._indexes[key]
+
+    async def knowledge(self) -> KnowledgeBase:
+        return (await self.index()).knowledge
+
+    # -- reloading ---------------------------------------------------------------------------
+
+    def on_reload(self, learn: Callable[[KnowledgeBase], Awaitable[None]]) -> None:
+        """Call ``learn`` with the gateway's knowledge base after every reload."""
+        self._on_reload.append(learn)
+
+    async def reload(self, broadcast: bool = True) -> KnowledgeBase:
+        """Read every knowledge base in use again and swap the new indexes in. A base that
+        cannot be read raises ``KnowledgeBaseError`` and leaves the old indexes in place."""
+        async with self._reloading:
+            keys = list(self._indexes) or [self.knowledge_paths]
+            built = {key: await _build(key) for key in keys}
+            self._indexes.update(built)
+            self.generation += 1
+        if broadcast and self.redis is not None:
+            try:
+                self._shared_generation = await self.redis.incr(self.key("knowledge", "generation"))
+            except Exception:
+                log.exception("could not tell the other workers about the reload")
+        knowledge = await self.knowledge()
+        for learn in self._on_reload:
+            await learn(knowledge)
+        log.info("knowledge base reloaded: %d entries", len(knowledge.entries))
+        return knowledge
+
+    async def startup(self) -> None:
+        await self.index()
+        if self.redis is not None and self._watcher is None:
+            self._shared_generation = await self._read_generation()
+            self._watcher = asyncio.get_running_loop().create_task(self._watch())
+
+    async def aclose(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            await asyncio.gather(self._watcher, return_exceptions=True)
+            self._watcher = None
+        if self.redis is not None:
+            await self.redis.aclose()
+
+    async def _read_generation(self) -> int | None:
+        assert self.redis is not None
+        try:
+            value = await self.redis.get(self.key("knowledge", "generation"))
+        except Exception:
+            log.warning("could not read the knowledge base's generation from Redis")
+            return self._shared_generation
+        return int(value) if value is not None else 0
+
+    async def _watch(self) -> None:
+        """Follow reloads made by other workers."""
+        while True:
+            await asyncio.sleep(self.settings.knowledge.reload_check)
+            shared = await self._read_generation()
+            if shared is None or shared == self._shared_generation:
+                continue
+            try:
+                await self.reload(broadcast=False)
+            except Exception:
+                log.exception("could not follow another worker's knowledge-base reload")
+            self._shared_generation = shared
+
+
 #: Indexes built in this process, by paths and the files' sizes and times: gateways created
-#: in one process over the same unchanged files (tests, workers in threads) share one index.
+#: in one process over the same unchanged files (tests, workers in threads) share one index,
+#: and a reload rebuilds only when a file changed.
 _BUILT: dict[tuple[object, ...], FaqIndex] = {}
 _BUILT_KEPT = 4
 
@@ -28,7 +150,7 @@ def _signature(paths: Sequence[str]) -> tuple[object, ...]:
     return (tuple(paths), tuple(files))
 
 
-def _build(paths: tuple[str, ...]) -> FaqIndex:
+def _build_now(paths: tuple[str, ...]) -> FaqIndex:
     key = _signature(paths)
     if key not in _BUILT:
         while len(_BUILT) >= _BUILT_KEPT:
@@ -37,23 +159,5 @@ def _build(paths: tuple[str, ...]) -> FaqIndex:
     return _BUILT[key]
 
 
-class Services:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._indexes: dict[tuple[str, ...], FaqIndex] = {}
-
-    @property
-    def knowledge_paths(self) -> tuple[str, ...]:
-        """The gateway's own knowledge base: configured, or the bundled sample."""
-        paths = self.settings.knowledge.paths or [str(entries.bundled_sample())]
-        return tuple(str(Path(path).expanduser()) for path in paths)
-
-    async def index(self, paths: Sequence[str] | None = None) -> FaqIndex:
-        """The retrieval index of a knowledge base (the gateway's own by default), built once."""
-        key = tuple(paths) if paths else self.knowledge_paths
-        if key not in self._indexes:
-            self._indexes[key] = await anyio.to_thread.run_sync(_build, key)
-        return self._indexes[key]
-
-    async def knowledge(self) -> KnowledgeBase:
-        return (await self.index()).knowledge
+async def _build(paths: tuple[str, ...]) -> FaqIndex:
+    return await anyio.to_thread.run_sync(_build_now, paths)

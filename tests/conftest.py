@@ -63,3 +63,39 @@ def serve_app(make_settings):
             yield client
 
     return serve
+
+
+# -- real Redis and PostgreSQL (tests/databases.py), started once, on first use ------------------
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    from tests.databases import redis_server as start
+
+    with start() as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server) -> str:
+    """An empty Redis."""
+    if redis_server.process is None:  # a test stopped it
+        redis_server.start()
+    redis_server.flush()
+    return redis_server.url
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    from tests.databases import postgres_server as start
+
+    with start() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """A new empty PostgreSQL database, dropped afterwards."""
+    url = postgres_server.create_database()
+    yield url
+    postgres_server.drop_database(url)

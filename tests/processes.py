@@ -37,6 +37,26 @@ def running(
     timeout: float = 60.0,
 ) -> Iterator[str]:
     """Start ``command``, wait until ``ready_path`` answers 200, yield the base URL, stop it."""
+    with started(command, port, env, ready_path, timeout) as process:
+        yield process.url
+
+
+class Process:
+    def __init__(self, popen: subprocess.Popen[bytes], url: str, log: Path) -> None:
+        self.popen = popen
+        self.url = url
+        self.log = log
+
+
+@contextmanager
+def started(
+    command: Sequence[str],
+    port: int,
+    env: dict[str, str],
+    ready_path: str = "/readyz",
+    timeout: float = 60.0,
+) -> Iterator[Process]:
+    """Like :func:`running`, yielding the process too (a test may kill it)."""
     url = f"http://127.0.0.1:{port}"
     log = Path(env.get("TEST_LOG_DIR", "/tmp")) / f"process-{port}.log"
     with log.open("wb") as output:
@@ -56,9 +76,10 @@ def running(
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{command[0]} not ready:\n{log.read_text()[-3000:]}")
                 time.sleep(0.2)
-            yield url
+            yield Process(process, url, log)
         finally:
-            process.terminate()
+            if process.poll() is None:
+                process.terminate()
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:

@@ -1,22 +1,39 @@
-"""``/api/v1/admin``: operators' endpoints, behind a bearer token.
+"""``/api/v1/admin``: operators' endpoints, behind a bearer token (docs/admin.md).
 
 The token is read from the environment variable ``[admin] token_env`` names (by default
 ``ASSISTANT_ADMIN_TOKEN``); while it is unset every admin request is refused (403). A wrong
 token gets 401, and a client address that keeps sending wrong tokens is rate limited
-(``[limits] admin_failures_per_ip``). Later admin views add their routes to this router with
-the same guard: ``dependencies=[Depends(require_admin)]``.
+(``[limits] admin_failures_per_ip``). Every route of this router has that guard.
+
+What operators do here: read the questions nobody answered (with counts, first and last seen)
+and mark them resolved or linked to a knowledge-base entry; read residents' feedback; export
+both as CSV; see hot questions from traffic beside the curated list; reload the knowledge base
+without a restart; read safety events. The admin page (gateway/api/admin_page.py) is built on
+these endpoints alone.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import os
-from typing import Any
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.api import security
 from gateway.api.schemas import ErrorResponse
+from gateway.chat import ChatService
 from gateway.errors import GatewayError
+from gateway.knowledge.entries import KnowledgeBaseError
+from gateway.state.store import NotFound
+
+#: Rows in one CSV export.
+CSV_ROWS = 100_000
 
 
 async def require_admin(request: Request) -> None:
@@ -37,8 +54,188 @@ router = APIRouter(
     prefix="/api/v1/admin",
     tags=["admin"],
     dependencies=[Depends(require_admin)],
-    responses={status: {"model": ErrorResponse} for status in (401, 403, 429)},
+    responses={status: {"model": ErrorResponse} for status in (401, 403, 404, 422, 429)},
 )
+
+
+def _chat(request: Request) -> ChatService:
+    return request.app.state.chat
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _plain(record: Any) -> dict[str, Any]:
+    return {key: _iso(value) for key, value in asdict(record).items()}
+
+
+# -- unanswered questions ------------------------------------------------------------------
+
+Status = Literal["open", "resolved", "linked"]
+
+
+@router.get("/unanswered", summary="Questions nobody answered, with counts")
+async def unanswered(
+    request: Request,
+    status: Status | None = None,
+    order: Literal["count", "last_seen"] = "count",
+    limit: int = Query(50, ge=1, le=1000),
+    offset: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    """Most asked first (or most recent first with ``order=last_seen``). Each: ``id``,
+    ``question`` (masked), ``language``, ``reason`` (``not_found``, ``backend_failed``),
+    ``count``, ``first_seen``, ``last_seen``, ``status``, ``entry_id``, ``resolved_at``."""
+    store = _chat(request).store
+    items = await store.unanswered(limit, offset, status, order)
+    return {
+        "total": await store.count_unanswered(status),
+        "items": [_plain(item) for item in items],
+    }
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Status
+    #: For ``linked``: the knowledge-base entry that answers the question.
+    entry_id: str = Field("", max_length=128)
+
+
+@router.post("/unanswered/{question_id}", summary="Mark a question resolved, linked or open")
+async def mark_unanswered(question_id: int, change: StatusChange, request: Request) -> Any:
+    """``linked`` needs the ``entry_id`` of an entry of the knowledge base in use. A question
+    marked resolved or linked that is asked again without an answer is open again."""
+    service = _chat(request)
+    entry_id = change.entry_id.strip()
+    if change.status == "linked":
+        knowledge = await service.services.knowledge()
+        if entry_id not in knowledge.by_id:
+            raise GatewayError("invalid_request", detail=f"entry_id: no entry {entry_id!r}")
+    try:
+        updated = await service.store.set_unanswered_status(question_id, change.status, entry_id)
+    except NotFound:
+        raise GatewayError("not_found") from None
+    return _plain(updated)
+
+
+@router.get("/unanswered.csv", summary="Unanswered questions as CSV")
+async def unanswered_csv(request: Request, status: Status | None = None) -> Response:
+    store = _chat(request).store
+    rows = await store.unanswered(CSV_ROWS, 0, status)
+    columns = ["id", "question", "language", "reason", "count", "first_seen", "last_seen",
+               "status", "entry_id", "resolved_at"]  # fmt: skip
+    return _csv("unanswered.csv", columns, (_plain(row) for row in rows))
+
+
+# -- feedback -------------------------------------------------------------------------------
+
+
+@router.get("/feedback", summary="Residents' ratings of answers")
+async def feedback(
+    request: Request,
+    helpful: bool | None = None,
+    limit: int = Query(50, ge=1, le=1000),
+    offset: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    """Newest first, with totals and the answers most often rated not helpful."""
+    store = _chat(request).store
+    items = await store.feedback(limit, offset, helpful)
+    summary = await store.feedback_summary()
+    return {
+        "total": await store.count_feedback(helpful),
+        "summary": asdict(summary),
+        "items": [_plain(item) for item in items],
+    }
+
+
+@router.get("/feedback.csv", summary="Feedback as CSV")
+async def feedback_csv(request: Request, helpful: bool | None = None) -> Response:
+    rows = await _chat(request).store.feedback(CSV_ROWS, 0, helpful)
+    columns = ["id", "created_at", "helpful", "question", "comment", "backend", "entry_id",
+               "message_id"]  # fmt: skip
+    return _csv("feedback.csv", columns, (_plain(row) for row in rows))
+
+
+def _csv(filename: str, columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> Response:
+    """UTF-8 with a byte-order mark, so spreadsheet programs read Chinese correctly; a cell
+    that a spreadsheet would run as a formula (=, +, -, @) is quoted with an apostrophe."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row.get(column)) for column in columns])
+    return Response(
+        "\ufeff" + buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+# -- hot questions and the knowledge base ----------------------------------------------------
+
+
+@router.get("/hot", summary="Hot questions: from traffic, curated, and as residents see them")
+async def hot(request: Request) -> dict[str, Any]:
+    """``traffic``: entries by answers given lately (counts halve every ``[hot]
+    half_life_hours``); ``curated``: the knowledge base's list; ``shown``: the merged list
+    ``GET /api/v1/hot`` serves."""
+    service = _chat(request)
+    knowledge = await service.services.knowledge()
+    traffic = await service.hot.traffic(fresh=True)
+    shown = await service.hot.merged(knowledge)
+    counts = dict(traffic)
+
+    def item(entry_id: str) -> dict[str, Any]:
+        entry = knowledge.by_id.get(entry_id)
+        return {
+            "id": entry_id,
+            "question": entry.question if entry else "",
+            "category": entry.category if entry else "",
+            "count": round(counts.get(entry_id, 0.0), 2),
+        }
+
+    return {
+        "traffic": [item(entry_id) for entry_id, _ in traffic],
+        "curated": [item(entry.id) for entry in knowledge.hot],
+        "shown": [item(entry.id) for entry in shown],
+        "settings": service.settings.hot.model_dump(),
+    }
+
+
+@router.get("/knowledge", summary="The knowledge base in use")
+async def knowledge(request: Request) -> dict[str, Any]:
+    services = _chat(request).services
+    base = await services.knowledge()
+    return {
+        "entries": len(base.entries),
+        "categories": len(base.categories),
+        "paths": list(services.knowledge_paths),
+        "generation": services.generation,
+    }
+
+
+@router.post("/knowledge/reload", summary="Read the knowledge base again, without a restart")
+async def reload_knowledge(request: Request) -> dict[str, Any]:
+    """Builds the new index beside the old one and swaps it in; questions being answered
+    meanwhile finish with the old one. With ``[redis] url`` set every other worker follows
+    within ``[knowledge] reload_check`` seconds. A base with problems keeps the old one in
+    place and answers 422 with the problems."""
+    services = _chat(request).services
+    try:
+        await services.reload()
+    except KnowledgeBaseError as exc:
+        raise GatewayError("invalid_request", detail=str(exc)[:2000]) from exc
+    _chat(request).safety.audit.record("knowledge_reloaded", stage="admin")
+    return await knowledge(request)
 
 
 @router.get("/audit", summary="Safety events, newest first")

@@ -30,7 +30,7 @@ async def readyz(request: Request) -> JSONResponse:
 async def backend_statuses(service: ChatService) -> list[BackendStatus]:
     """Each back end's own health and how the router sees it (breaker, load)."""
     router = service.router
-    lanes = router.status()
+    lanes = await router.status()
     statuses = []
     for backend in service.backends.values():
         health = await backend.health()

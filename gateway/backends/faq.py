@@ -39,9 +39,8 @@ class FaqBackend(Backend):
         return Health(ok=True, detail=f"{len(self._index)} entries")
 
     async def ask(self, query: Query) -> Answer:
-        if self._index is None:
-            await self.startup()
-        assert self._index is not None
+        # Looked up each time: a knowledge-base reload swaps the index (gateway/services.py).
+        self._index = await self.services.index(self.options.knowledge_base or None)
         hits = self._index.search(
             query.text,
             limit=self.options.suggestions + 1,

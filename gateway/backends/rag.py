@@ -77,7 +77,9 @@ class RagBackend(Backend):
     async def stream(self, query: Query) -> AsyncIterator[Event]:
         if self._index is None or self._llm is None:
             await self.startup()
-        assert self._index is not None and self._llm is not None
+        assert self._llm is not None
+        # Looked up each time: a knowledge-base reload swaps the index (gateway/services.py).
+        self._index = await self.services.index(self.options.knowledge_base or None)
         hits = self._index.search(query.text, limit=self.options.passages)
         passages = [hit for hit in hits if hit.confidence >= self.options.min_passage_confidence]
         if not passages:

@@ -17,6 +17,7 @@ import logging
 from collections import deque
 from typing import Any
 
+from gateway import metrics
 from gateway.safety import pii
 from gateway.state.store import Store
 
@@ -72,6 +73,7 @@ class AuditLog:
         log.info(
             json.dumps({**event, "created_at": event["created_at"].isoformat()}, ensure_ascii=False)
         )
+        metrics.SAFETY_EVENTS.labels(kind).inc()
         if self._memory:
             self._recent.append(event)
         if self.store is not None:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import locales
+from gateway import metrics
 from gateway.api.schemas import Notice
 from gateway.backends.base import Answer, Backend, Citation, Delta, Done, Event, Query, Replace
 from gateway.config import ConfigError, SafetyConfig, Settings
@@ -106,6 +107,7 @@ class Safety:
 
     # -- questions ---------------------------------------------------------------------------
 
+    @metrics.timed("review_question")
     def review_question(
         self, query: Query, notices: list[Notice], personal_data: Sequence[str] = ()
     ) -> Query:
@@ -166,6 +168,7 @@ class Safety:
 
     # -- answers -----------------------------------------------------------------------------
 
+    @metrics.timed("review_answer")
     def review_answer(self, answer: Answer, query: Query, backend: str = "") -> Answer:
         """The answer as the resident may see it."""
         text = sanitize_markdown(answer.text)

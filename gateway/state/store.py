@@ -1,16 +1,22 @@
-"""The durable store: residents' feedback and the questions the assistant could not answer.
+"""The durable store: residents' feedback, the questions the assistant could not answer, and
+safety audit events.
 
-One SQLAlchemy URL chooses the database: SQLite (the embedded default, in WAL mode) or any
-database SQLAlchemy speaks. Everything written here is masked by the caller first.
+One SQLAlchemy URL chooses the database: SQLite (the embedded default, in WAL mode) or
+PostgreSQL (``postgresql+psycopg://user@host/database``), which several gateway workers on
+several machines share. The tables are created and changed by alembic migrations
+(gateway/state/migrations), run at start-up unless ``[state] migrate = false``. Everything
+written here is masked by the caller first.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio.to_thread
 from sqlalchemy import (
@@ -24,14 +30,23 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    func,
     insert,
     select,
     update,
 )
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
-metadata = MetaData()
+from gateway import metrics
+
+#: Names for constraints and indexes, so migrations can address them on every database.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
 
 feedback_table = Table(
     "feedback",
@@ -43,21 +58,30 @@ feedback_table = Table(
     Column("question", Text, nullable=False, default=""),
     Column("backend", String(64), nullable=False, default=""),
     Column("entry_id", String(128), nullable=False, default=""),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
 )
+
+#: ``open``: waiting for an operator; ``resolved``: the gap was filled; ``linked``: an
+#: existing knowledge-base entry answers it (``entry_id``).
+STATUSES = ("open", "resolved", "linked")
 
 unanswered_table = Table(
     "unanswered",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("question", Text, nullable=False, unique=True),
+    # Questions are matched by a digest: an index on the text itself would be too long for
+    # PostgreSQL's B-trees (1,000 Chinese characters are 3,000 bytes).
+    Column("question_hash", String(64), nullable=False, unique=True),
+    Column("question", Text, nullable=False),
     Column("language", String(16), nullable=False, default=""),
     Column("reason", String(32), nullable=False),
     Column("count", Integer, nullable=False, default=1),
     Column("first_seen", DateTime(timezone=True), nullable=False),
-    Column("last_seen", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False, index=True),
+    Column("status", String(16), nullable=False, default="open", index=True),
+    Column("entry_id", String(128), nullable=False, default=""),
+    Column("resolved_at", DateTime(timezone=True), nullable=True),
 )
-
 
 safety_events_table = Table(
     "safety_events",
@@ -83,6 +107,9 @@ class Feedback:
     question: str = ""
     backend: str = ""
     entry_id: str = ""
+    #: Set by the store.
+    id: int = 0
+    created_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +121,23 @@ class Unanswered:
     count: int
     first_seen: dt.datetime
     last_seen: dt.datetime
+    id: int = 0
+    #: One of :data:`STATUSES`.
+    status: str = "open"
+    entry_id: str = ""
+    resolved_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackSummary:
+    helpful: int = 0
+    not_helpful: int = 0
+    #: Not-helpful ratings per back end and entry, worst first: what to improve.
+    worst: list[dict[str, Any]] = field(default_factory=list)
+
+
+class NotFound(LookupError):
+    pass
 
 
 class Store(ABC):
@@ -102,15 +146,40 @@ class Store(ABC):
 
     @abstractmethod
     async def record_unanswered(self, question: str, language: str, reason: str) -> None:
-        """Count one more asking of ``question`` that got no answer."""
+        """Count one more asking of ``question`` that got no answer (a question resolved
+        earlier and asked again without an answer is open again)."""
 
     @abstractmethod
-    async def unanswered(self, limit: int = 100) -> list[Unanswered]:
-        """Unanswered questions, most asked first."""
+    async def unanswered(
+        self,
+        limit: int = 100,
+        offset: int = 0,
+        status: str | None = None,
+        order: str = "count",
+    ) -> list[Unanswered]:
+        """Unanswered questions, most asked first (``order="count"``) or most recent first
+        (``"last_seen"``), optionally of one status."""
 
     @abstractmethod
-    async def feedback(self, limit: int = 100) -> list[Feedback]:
+    async def count_unanswered(self, status: str | None = None) -> int: ...
+
+    @abstractmethod
+    async def set_unanswered_status(
+        self, question_id: int, status: str, entry_id: str = ""
+    ) -> Unanswered:
+        """Mark an unanswered question; raises :class:`NotFound`."""
+
+    @abstractmethod
+    async def feedback(
+        self, limit: int = 100, offset: int = 0, helpful: bool | None = None
+    ) -> list[Feedback]:
         """Feedback, newest first."""
+
+    @abstractmethod
+    async def count_feedback(self, helpful: bool | None = None) -> int: ...
+
+    @abstractmethod
+    async def feedback_summary(self, worst: int = 10) -> FeedbackSummary: ...
 
     async def record_safety_event(self, event: dict[str, Any]) -> None:
         """Keep one audit event (gateway/safety/audit.py); a store without a table for them
@@ -130,53 +199,167 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def question_hash(question: str) -> str:
+    return hashlib.sha256(question.encode("utf-8")).hexdigest()
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite gives times back without their zone; they were written in UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+T = TypeVar("T", Feedback, Unanswered)
+
+
+def _rows_as(cls: type[T], rows: Any) -> list[T]:
+    fields = cls.__dataclass_fields__
+    return [
+        cls(**{key: _utc(row[key]) if isinstance(row[key], dt.datetime) else row[key]
+               for key in fields})
+        for row in rows
+    ]  # fmt: skip
+
+
 class SqlStore(Store):
-    def __init__(self, url: str) -> None:
-        self.engine = _engine(url)
-        metadata.create_all(self.engine)
+    def __init__(self, url: str, migrate: bool = True, pool_size: int = 5) -> None:
+        self.engine = make_engine(url, pool_size)
+        if migrate:
+            from gateway.state import migrations
+
+            migrations.upgrade(self.engine)
 
     async def record_feedback(self, feedback: Feedback) -> None:
         row = {**asdict(feedback), "created_at": _now()}
+        del row["id"]
         await self._run(lambda connection: connection.execute(insert(feedback_table), row))
+        metrics.FEEDBACK.labels(str(feedback.helpful).lower()).inc()
 
     async def record_unanswered(self, question: str, language: str, reason: str) -> None:
-        def write(connection: Any) -> None:
-            now = _now()
-            counted = connection.execute(
-                update(unanswered_table)
-                .where(unanswered_table.c.question == question)
-                .values(count=unanswered_table.c.count + 1, last_seen=now, reason=reason)
+        now = _now()
+        dialect = self.engine.dialect.name
+        upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
+            unanswered_table
+        ).values(
+            question_hash=question_hash(question),
+            question=question,
+            language=language,
+            reason=reason,
+            count=1,
+            first_seen=now,
+            last_seen=now,
+            status="open",
+            entry_id="",
+        )
+        # One statement, so workers counting the same question at once never lose a count.
+        upsert = upsert.on_conflict_do_update(
+            index_elements=[unanswered_table.c.question_hash],
+            set_={
+                "count": unanswered_table.c.count + 1,
+                "last_seen": now,
+                "reason": reason,
+                "status": "open",
+            },
+        )
+        await self._run(lambda connection: connection.execute(upsert))
+        metrics.UNANSWERED.labels(reason).inc()
+
+    async def unanswered(
+        self,
+        limit: int = 100,
+        offset: int = 0,
+        status: str | None = None,
+        order: str = "count",
+    ) -> list[Unanswered]:
+        table = unanswered_table
+        ordering = (
+            [table.c.last_seen.desc(), table.c.id.desc()]
+            if order == "last_seen"
+            else [table.c.count.desc(), table.c.last_seen.desc(), table.c.id.desc()]
+        )
+        query = select(table).order_by(*ordering).limit(limit).offset(offset)
+        if status:
+            query = query.where(table.c.status == status)
+        rows = await self._run(lambda connection: connection.execute(query).mappings().all())
+        return _rows_as(Unanswered, rows)
+
+    async def count_unanswered(self, status: str | None = None) -> int:
+        query = select(func.count()).select_from(unanswered_table)
+        if status:
+            query = query.where(unanswered_table.c.status == status)
+        return await self._run(lambda connection: connection.execute(query).scalar_one())
+
+    async def set_unanswered_status(
+        self, question_id: int, status: str, entry_id: str = ""
+    ) -> Unanswered:
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}")
+        table = unanswered_table
+        values = {
+            "status": status,
+            "entry_id": entry_id if status == "linked" else "",
+            "resolved_at": None if status == "open" else _now(),
+        }
+
+        def write(connection: Connection) -> Any:
+            connection.execute(update(table).where(table.c.id == question_id).values(**values))
+            return (
+                connection.execute(select(table).where(table.c.id == question_id)).mappings().all()
             )
-            if counted.rowcount == 0:
-                connection.execute(
-                    insert(unanswered_table),
-                    {
-                        "question": question,
-                        "language": language,
-                        "reason": reason,
-                        "count": 1,
-                        "first_seen": now,
-                        "last_seen": now,
-                    },
-                )
 
-        await self._run(write)
+        rows = await self._run(write)
+        if not rows:
+            raise NotFound(question_id)
+        return _rows_as(Unanswered, rows)[0]
 
-    async def unanswered(self, limit: int = 100) -> list[Unanswered]:
+    def _feedback_query(self, helpful: bool | None) -> Any:
+        query = select(feedback_table)
+        if helpful is not None:
+            query = query.where(feedback_table.c.helpful == helpful)
+        return query
+
+    async def feedback(
+        self, limit: int = 100, offset: int = 0, helpful: bool | None = None
+    ) -> list[Feedback]:
         query = (
-            select(unanswered_table)
-            .order_by(unanswered_table.c.count.desc(), unanswered_table.c.last_seen.desc())
+            self._feedback_query(helpful)
+            .order_by(feedback_table.c.id.desc())
             .limit(limit)
+            .offset(offset)
         )
         rows = await self._run(lambda connection: connection.execute(query).mappings().all())
-        fields = Unanswered.__dataclass_fields__
-        return [Unanswered(**{key: row[key] for key in fields}) for row in rows]
+        return _rows_as(Feedback, rows)
 
-    async def feedback(self, limit: int = 100) -> list[Feedback]:
-        query = select(feedback_table).order_by(feedback_table.c.id.desc()).limit(limit)
-        rows = await self._run(lambda connection: connection.execute(query).mappings().all())
-        fields = Feedback.__dataclass_fields__
-        return [Feedback(**{key: row[key] for key in fields}) for row in rows]
+    async def count_feedback(self, helpful: bool | None = None) -> int:
+        query = select(func.count()).select_from(self._feedback_query(helpful).subquery())
+        return await self._run(lambda connection: connection.execute(query).scalar_one())
+
+    async def feedback_summary(self, worst: int = 10) -> FeedbackSummary:
+        table = feedback_table
+        totals = select(table.c.helpful, func.count()).group_by(table.c.helpful)
+        unhelpful = func.count().label("not_helpful")
+        worst_query = (
+            select(table.c.backend, table.c.entry_id, table.c.question, unhelpful)
+            .where(table.c.helpful.is_(False))
+            .group_by(table.c.backend, table.c.entry_id, table.c.question)
+            .order_by(unhelpful.desc(), table.c.entry_id)
+            .limit(worst)
+        )
+
+        def read(connection: Connection) -> tuple[Any, Any]:
+            return (
+                connection.execute(totals).all(),
+                connection.execute(worst_query).mappings().all(),
+            )
+
+        counts, rows = await self._run(read)
+        by_verdict = {bool(helpful): count for helpful, count in counts}
+        return FeedbackSummary(
+            helpful=by_verdict.get(True, 0),
+            not_helpful=by_verdict.get(False, 0),
+            worst=[dict(row) for row in rows],
+        )
 
     async def record_safety_event(self, event: dict[str, Any]) -> None:
         await self._run(lambda connection: connection.execute(insert(safety_events_table), event))
@@ -188,12 +371,16 @@ class SqlStore(Store):
         if kind:
             query = query.where(safety_events_table.c.kind == kind)
         rows = await self._run(lambda connection: connection.execute(query).mappings().all())
-        return [{key: value for key, value in row.items() if key != "id"} for row in rows]
+        return [
+            {key: _utc(value) if key == "created_at" else value for key, value in row.items()
+             if key != "id"}
+            for row in rows
+        ]  # fmt: skip
 
     async def aclose(self) -> None:
         self.engine.dispose()
 
-    async def _run(self, work: Any) -> Any:
+    async def _run(self, work: Callable[[Connection], Any]) -> Any:
         def in_transaction() -> Any:
             with self.engine.begin() as connection:
                 return work(connection)
@@ -201,10 +388,12 @@ class SqlStore(Store):
         return await anyio.to_thread.run_sync(in_transaction)
 
 
-def _engine(url: str) -> Engine:
+def make_engine(url: str, pool_size: int = 5) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size * 2
+        )
     database = parsed.database or ""
     if database in ("", ":memory:"):
         # One shared connection, or every new connection would see an empty database.

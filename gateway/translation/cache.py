@@ -2,14 +2,21 @@
 
 Keys name the engine, the language pair and a digest of the text, so the same store can be
 shared by several gateway workers: ``TranslationCache`` is the interface, ``MemoryCache`` the
-in-process implementation (a shared one, such as Redis, implements the same two methods).
+in-process implementation, ``RedisCache`` the one every worker shares (``[redis] url``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from abc import ABC, abstractmethod
 from collections import OrderedDict
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+log = logging.getLogger("gateway.translation")
 
 
 def cache_key(engine: str, source: str, target: str, text: str) -> str:
@@ -49,3 +56,27 @@ class MemoryCache(TranslationCache):
         self._items.move_to_end(key)
         while len(self._items) > self.size:
             self._items.popitem(last=False)
+
+
+class RedisCache(TranslationCache):
+    """Translations in Redis for ``ttl`` seconds, shared by every worker. A Redis failure is a
+    cache miss: the text is translated again rather than the resident kept waiting."""
+
+    def __init__(self, redis: Redis, prefix: str = "gateway:", ttl: float = 7 * 24 * 3600) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.ttl = max(1, round(ttl))
+
+    async def get(self, key: str) -> str | None:
+        try:
+            value = await self.redis.get(self.prefix + key)
+        except Exception as exc:
+            log.warning("translation cache unavailable: %s", exc)
+            return None
+        return value.decode("utf-8") if value is not None else None
+
+    async def set(self, key: str, translation: str) -> None:
+        try:
+            await self.redis.set(self.prefix + key, translation.encode("utf-8"), ex=self.ttl)
+        except Exception as exc:
+            log.warning("translation cache unavailable: %s", exc)

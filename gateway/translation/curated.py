@@ -77,9 +77,15 @@ class CuratedTranslations:
         self.services = services
         self._memories: dict[str, _Memory | None] = {}
         self._by_question: dict[str, Entry] | None = None
+        self._generation = services.generation
 
     async def knowledge(self) -> KnowledgeBase:
         return await self.services.knowledge()
+
+    def _forget_if_reloaded(self) -> None:
+        if self._generation != self.services.generation:
+            self._memories, self._by_question = {}, None
+            self._generation = self.services.generation
 
     async def entry(self, entry_id: str | None, language: str) -> tuple[Entry, Translation] | None:
         if not entry_id:
@@ -90,6 +96,7 @@ class CuratedTranslations:
 
     async def match(self, text: str, language: str) -> Match | None:
         """The entry whose curated ``language`` question is most like ``text``."""
+        self._forget_if_reloaded()
         if language not in self._memories:
             knowledge = await self.knowledge()
             pairs = [
@@ -105,6 +112,7 @@ class CuratedTranslations:
 
     async def questions(self, chinese: list[str], language: str) -> list[str | None]:
         """The curated ``language`` question of each entry question in ``chinese``, or None."""
+        self._forget_if_reloaded()
         if self._by_question is None:
             knowledge = await self.knowledge()
             self._by_question = {entry.question: entry for entry in knowledge.entries}

@@ -18,14 +18,14 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 import locales
-from gateway import extensions
+from gateway import extensions, metrics
 from gateway.api.schemas import ChatResponse, CitationOut, Notice
 from gateway.backends.base import Answer, Query
 from gateway.config import ConfigError, HttpConfig, Settings, TranslationConfig, describe
 from gateway.services import Services
 from gateway.text import markdown_to_text
 from gateway.translation.base import TranslationError, Translator, language_of
-from gateway.translation.cache import MemoryCache, TranslationCache, cache_key
+from gateway.translation.cache import MemoryCache, RedisCache, TranslationCache, cache_key
 from gateway.translation.curated import CuratedTranslations
 from gateway.translation.glossary import Glossary, GlossaryError, placeholders_in
 from gateway.translation.http import HttpTranslator
@@ -83,7 +83,9 @@ class TranslationService:
             services,
             create_engine(config, settings.http),
             glossary,
-            MemoryCache(config.cache_size),
+            RedisCache(services.redis, settings.redis.prefix, config.cache_ttl)
+            if services.redis is not None
+            else MemoryCache(config.cache_size),
             hotline=settings.service.hotline,
         )
 
@@ -113,9 +115,11 @@ class TranslationService:
 
     # -- the two directions ----------------------------------------------------------------
 
+    @metrics.timed("translate_question")
     async def question(self, query: Query) -> Query:
         """``query`` in the back ends' language when it can be brought there, else as it is."""
         language = query.language
+        metrics.QUESTIONS.labels(language).inc()  # every question passes here: the language mix
         if not self.translates(language):
             return query
         target = self.backend_languages[0]
@@ -130,6 +134,7 @@ class TranslationService:
             return query
         return dataclasses.replace(query, text=text, language=target)
 
+    @metrics.timed("translate_answer")
     async def localize(
         self, language: str, query: Query, answer: Answer | None, response: ChatResponse
     ) -> ChatResponse:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from pydantic import ValidationError
 
-from gateway import extensions
+from gateway import extensions, metrics
 from gateway.config import ConfigError, Settings, UnderstandingConfig, describe
 from gateway.knowledge.entries import KnowledgeBase
 from gateway.understanding.base import Analysis, Stage, Step
@@ -60,11 +60,13 @@ class Pipeline:
             if stage.corrective and not correct:
                 analysis.trace.append(Step(stage.name, before, before, ASKED_AS_TYPED))
                 continue
-            stage.apply(analysis)
+            with metrics.stage(stage.name):
+                stage.apply(analysis)
             if len(analysis.trace) == steps:  # the stage had nothing to do: say so in the trace
                 analysis.trace.append(Step(stage.name, before, before))
-            if stage.corrective:
-                analysis.autocorrected |= analysis.text != before
+            if analysis.text != before:
+                metrics.CORRECTIONS.labels(stage.name).inc()
+                analysis.autocorrected |= stage.corrective
         return analysis
 
 

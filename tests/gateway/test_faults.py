@@ -240,7 +240,7 @@ async def test_a_failed_probe_opens_the_breaker_again(serve_app, primary, second
         await asyncio.sleep(0.35)
         await ask(client)  # the probe fails
         await ask(client)  # skipped again
-        lanes = chat_service(client).router.status()
+        lanes = await chat_service(client).router.status()
     assert primary.behaviour.hits == 2 and lanes["primary"]["breaker"] == "open"
 
 

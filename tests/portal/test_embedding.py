@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Frame, Page
 
 import locales
+from tests.browser import policy_reports
 from tests.portal import a11y
 from tests.portal.a11y import ask_first_hot_question, check_every_mode, open_portal, settle
 from tests.portal.conftest import run_portal
@@ -106,20 +107,12 @@ def test_a_host_page_embeds_the_widget_with_one_script_tag_and_a_keyboard_opens_
     browser_page = context.new_page()
     requests: list[str] = []
     failures: list[str] = []
-    refusals: list[str] = []
+    refusals = policy_reports(browser_page)
     browser_page.on("request", lambda request: requests.append(request.url))
     browser_page.on(
         "response",
         lambda response: (
             failures.append(f"{response.status} {response.url}") if response.status >= 400 else None
-        ),
-    )
-    browser_page.on(
-        "console",
-        lambda message: (
-            refusals.append(message.text)
-            if "Content Security Policy" in message.text or "Refused" in message.text
-            else None
         ),
     )
     browser_page.goto(url)

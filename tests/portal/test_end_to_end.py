@@ -3,6 +3,8 @@
 import httpx
 import pytest
 
+import locales
+
 pytestmark = pytest.mark.slow
 
 
@@ -36,3 +38,28 @@ def test_the_gateway_command_serves_the_api_alone(tmp_path):
         reply = httpx.post(url + "/api/v1/chat", json={"message": "社保卡丢了怎么办"}).json()
         assert reply["found"] and reply["backend"] == "faq"
         assert httpx.get(url + "/").status_code == 404  # no portal here
+
+
+def test_a_misspelt_question_shows_did_you_mean_and_can_be_asked_as_typed(portal_url, browser):
+    page = browser.new_page(locale="zh-CN")
+    page.goto(portal_url + "/?lang=zh-CN")
+    page.get_by_label("您的问题").fill("居住正怎么办理")
+    page.get_by_role("button", name="发送").click()
+    transcript = page.locator("#transcript")
+    as_typed = locales.text("portal.ask_as_typed", "zh-CN", question="居住正怎么办理")
+    chip = transcript.get_by_role("button", name=as_typed)
+    chip.wait_for(timeout=20_000)
+    understood = locales.text("portal.did_you_mean", "zh-CN", question="居住证怎么办理")
+    assert understood in transcript.inner_text()
+    assert transcript.get_by_role("link", name="（示例）").count() >= 1
+    chip.click()
+    # Asked again exactly as typed: the gateway does not correct it, so no chip this time.
+    page.wait_for_function(
+        "document.querySelectorAll('#transcript article.from-assistant').length === 2"
+        " && document.querySelector('#transcript').dataset.state === 'done'",
+        timeout=20_000,
+    )
+    answers = transcript.locator("article.from-assistant")
+    assert answers.nth(1).locator(".did-you-mean").count() == 0
+    assert "居住正怎么办理" in transcript.locator("article.from-resident").nth(1).inner_text()
+    page.close()

@@ -1,0 +1,94 @@
+"""The one logging setup of the gateway and the portal (``[logging]``).
+
+``json`` (the default): one JSON object a line — time, level, logger, message, the request id
+(``X-Request-ID``, made up when the client sent none) and any extra fields — for log
+collectors; ``text`` for people. Every message passes through the personal-number masking
+(gateway/safety/pii.py) before it is written, whatever logged it; client addresses are never
+logged (uvicorn's own access log is replaced by ``gateway.access``, which has none).
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.config
+from typing import IO, Any
+
+from asgi_correlation_id import CorrelationIdFilter
+
+from gateway.config import LoggingConfig
+from gateway.safety import pii
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s"
+
+
+class RequestId(CorrelationIdFilter):
+    """Adds ``request_id`` (``-`` outside a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        super().filter(record)
+        record.request_id = getattr(record, "correlation_id", None) or "-"
+        del record.correlation_id
+        return True
+
+
+class MaskPersonalData(logging.Filter):
+    """The message with personal numbers masked (a back end's error may quote a question)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = pii.mask(message).text
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and record.exc_info[1] is not None:
+            # Exceptions are formatted later; format them now, masked.
+            record.exc_text = pii.mask(logging.Formatter().formatException(record.exc_info)).text
+            record.exc_info = None
+        return True
+
+
+def configure(
+    config: LoggingConfig, level: str | None = None, stream: IO[str] | None = None
+) -> None:
+    """Set up the root logger (and uvicorn's) once, at program start (``stream``: standard
+    error by default)."""
+    formatter: dict[str, Any]
+    if config.format == "json":
+        formatter = {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": JSON_FIELDS,
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "json_ensure_ascii": False,
+        }
+    else:
+        formatter = {"format": TEXT_FORMAT}
+    chosen = (level or config.level).upper()
+    logging.config.dictConfig(
+        {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "filters": {
+                "request_id": {"()": RequestId},
+                "mask": {"()": MaskPersonalData},
+            },
+            "formatters": {"default": formatter},
+            "handlers": {
+                "default": {
+                    "class": "logging.StreamHandler",
+                    "formatter": "default",
+                    "filters": ["request_id", "mask"],
+                    "stream": stream or "ext://sys.stderr",
+                }
+            },
+            "root": {"handlers": ["default"], "level": chosen},
+            "loggers": {
+                # uvicorn's loggers go through the same handler; its access log (which holds
+                # client addresses) is off, gateway.access replaces it.
+                "uvicorn": {"handlers": [], "propagate": True},
+                "uvicorn.error": {"handlers": [], "propagate": True},
+                "uvicorn.access": {"handlers": [], "propagate": False, "level": "WARNING"},
+                # Migrations at start-up say what they change, not which plugins they load.
+                "alembic": {"level": "WARNING"},
+            },
+        }
+    )
