@@ -219,6 +219,11 @@ def test_messages_are_taken_only_from_the_widget_frame(sites, browser):
         "() => document.querySelector('[data-gov-assistant]').shadowRoot"
         ".querySelector('.panel').hidden"
     )
+    # The page's own scripts open and close it through the loader's API.
+    browser_page.evaluate("govAssistant.open()")
+    assert panel_open(browser_page)
+    browser_page.evaluate("govAssistant.toggle()")
+    assert not panel_open(browser_page)
     browser_page.context.close()
 
 
