@@ -241,6 +241,11 @@
       box.setAttribute("aria-describedby", "input-hint");
       box.id = box.id || "question-input";
     }
+    if (focusWhenDrawn && box) {
+      focusWhenDrawn = false;
+      box.focus();
+    }
+    tellSize();
     // Gradio writes dir="ltr" on every block; in a right-to-left page they follow the page.
     if (root.getAttribute("dir") === "rtl") {
       var fixed = document.querySelectorAll(".gradio-container [dir='ltr']:not(textarea, input)");
@@ -273,6 +278,19 @@
     });
   }
 
+  // After an answer, the conversation and the question box are shown together when the window
+  // has room for both (the widget's panel, a phone): focusing the box alone could leave the
+  // answer scrolled away above it.
+  function showConversation() {
+    var heading = document.getElementById("conversation-heading");
+    var box = questionBox();
+    if (!heading || !box) return;
+    var top = heading.getBoundingClientRect().top;
+    var bottom = box.getBoundingClientRect().bottom;
+    if (top >= 0 && bottom <= window.innerHeight) return;
+    if (bottom - top + 16 <= window.innerHeight) window.scrollBy(0, top - 8);
+  }
+
   function onTranscript() {
     var transcript = document.getElementById("transcript");
     if (!transcript) return;
@@ -292,7 +310,11 @@
         var active = document.activeElement;
         var elsewhere = active && active !== document.body &&
           active.closest("dialog, .a11y-tools, .languages, #feedback, #clear-confirm");
-        if (!elsewhere) focusQuestion();
+        if (!elsewhere) {
+          focusQuestion();
+          // once Gradio has drawn what came with the answer (the feedback buttons)
+          setTimeout(showConversation, 150);
+        }
       }
       lastState = state;
     }
@@ -364,6 +386,12 @@
 
   document.addEventListener("click", function (event) {
     var target = event.target.closest ? event.target : event.target.parentElement;
+    var language = target && target.closest(".languages a[hreflang]");
+    if (language && event.button === 0 && !(event.ctrlKey || event.metaKey || event.shiftKey)) {
+      event.preventDefault();
+      changeLanguage(language.getAttribute("hreflang"));
+      return;
+    }
     var button = target && target.closest("[data-a11y-set], [data-a11y-toggle], [data-a11y-action], [data-read], .skip-link");
     if (!button) return;
     if (button.classList.contains("skip-link")) {
@@ -387,7 +415,16 @@
 
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") {
+      var speaking = speech && (speech.speaking || speech.pending);
       stop();
+      var menu = document.activeElement && document.activeElement.closest &&
+        document.activeElement.closest("details[open]");
+      if (menu) {
+        menu.open = false;
+        menu.querySelector("summary").focus();
+      } else if (!speaking && !document.querySelector("dialog[open]")) {
+        tellHost("close");
+      }
       return;
     }
     if (!event.altKey || !event.shiftKey || event.ctrlKey || event.metaKey) return;
@@ -412,6 +449,59 @@
     showCaption(event.target);
     pointAt(event.target);
   });
+
+  // ---- language: the page in another language keeps what the URL says besides settings -----------
+  function changeLanguage(code) {
+    var params = new URLSearchParams(location.search);
+    // Display settings are remembered; from the URL they would undo the resident's changes.
+    DISPLAY.forEach(function (name) {
+      params.delete(name);
+    });
+    params.set("lang", code);
+    location.search = params.toString();
+  }
+
+  // ---- in a host page's panel (the widget, docs/embedding.md) ------------------------------------
+  // embed.js greets each page from the parent window. Replies go to that window only, at the
+  // origin the browser reports for it: frame-ancestors has already kept out parents that are
+  // not allowed, and a sandboxed ("null") parent is not answered.
+  var PREFIX = "gov-assistant:";
+  var host = null;
+  var toldSize = null;
+  var focusWhenDrawn = false;
+
+  function tellHost(type, fields) {
+    if (host) window.parent.postMessage(Object.assign({ type: PREFIX + type }, fields), host);
+  }
+
+  // Elder mode and large text need a larger panel.
+  function panelSize() {
+    return get("mode") === "elder" || Number(get("size")) >= 2 ? "large" : "normal";
+  }
+
+  function tellSize() {
+    var size = panelSize();
+    if (host && size !== toldSize) {
+      toldSize = size;
+      tellHost("resize", { size: size });
+    }
+  }
+
+  if (root.hasAttribute("data-embed") && window.parent !== window) {
+    window.addEventListener("message", function (event) {
+      var message = event.data;
+      if (event.source !== window.parent || !message || typeof message.type !== "string") return;
+      if (message.type === PREFIX + "hello" && event.origin !== "null") {
+        host = event.origin;
+        toldSize = panelSize();
+        tellHost("ready", { size: toldSize });
+      } else if (message.type === PREFIX + "opened" && event.origin === host) {
+        // The panel has opened: the question box takes the focus, once Gradio has drawn it.
+        focusWhenDrawn = true;
+        sync();
+      }
+    });
+  }
 
   var pending = false;
   new MutationObserver(function () {

@@ -1,14 +1,17 @@
-"""Cold-load weight of the portal against a plain Gradio chat page, in one run.
+"""Cold-load weight of the portal and the widget against a plain Gradio chat page, in one run.
 
     python bench/weight.py            # 5 cold loads of each page
     python bench/weight.py --runs 9
 
-Starts a plain ``gr.ChatInterface`` (Gradio's own chat page, mounted the same way) and the
-``portal`` command, each on a free port, and loads each page in a fresh headless Chromium
-context (empty cache) until its question box is visible and the network is quiet. Reported
-per page: requests, bytes transferred (Chromium's encoded length, headers included), bytes
-decoded, and the time until the question box is visible; medians over the runs, and the
-portal's ratio to the plain page.
+Starts a plain ``gr.ChatInterface`` (Gradio's own chat page, mounted the same way), the
+``portal`` command and a host site that embeds the widget with its script tag, each on a free
+port, and loads each page in a fresh headless Chromium context (empty cache) until its question
+box is visible and the network is quiet. Reported per page: requests, bytes transferred
+(Chromium's encoded length, headers included), bytes decoded, and the time until the question
+box is visible; medians over the runs, and the ratio to the plain page. The host site's rows
+are what the widget adds to a page (its own small page is left out): the loader alone, with
+the panel closed (until the launcher is visible), and after the launcher is pressed (until the
+widget's question box is visible in the panel).
 """
 
 from __future__ import annotations
@@ -19,12 +22,17 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+from playwright.sync_api import Page
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.browser import chromium
 from tests.processes import free_port, running, script
+from tests.servers.host_site import host_site, script_tag
+from tests.servers.host_site import page as host_page
 
 PLAIN_CHAT = """
 import sys
@@ -47,39 +55,63 @@ uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
 """
 
 
-def cold_load(browser, url: str, textbox: str) -> dict[str, float]:
+def visible(selector: str) -> Callable[[Page], None]:
+    def wait(page: Page) -> None:
+        page.wait_for_selector(selector, state="visible", timeout=60_000)
+
+    return wait
+
+
+def opened_widget(page: Page) -> None:
+    """Press the launcher, then wait for the widget's question box inside the panel."""
+    page.locator("button.launcher").click()
+    page.frame_locator("iframe").locator("#question textarea").wait_for(timeout=60_000)
+
+
+def cold_load(
+    browser, url: str, ready: Callable[[Page], None], counted: str | None = None
+) -> dict[str, float]:
+    """One load in a fresh context with the cache off, until ``ready`` returns and no request
+    has started for a second. ``counted``: count only the requests to this host (the
+    assistant's, on a host site's page)."""
     context = browser.new_context()
     page = context.new_page()
+    # The CDP session of the page sees its frames' requests too while they share its process
+    # (the host site and the assistant are both on 127.0.0.1: one site).
     session = context.new_cdp_session(page)
     session.send("Network.enable")
     session.send("Network.setCacheDisabled", {"cacheDisabled": True})
     sizes: dict[str, float] = {}
     decoded: dict[str, float] = {}
     hosts: set[str] = set()
+    own = {url.split("/")[2], counted}
 
     last_request = [time.perf_counter()]
 
     def sent(event: dict) -> None:
-        if event["request"]["url"].startswith("http"):
-            hosts.add(event["request"]["url"].split("/")[2])
-        sizes.setdefault(event["requestId"], 0)
+        request_url = event["request"]["url"]
+        if request_url.startswith("http"):
+            hosts.add(request_url.split("/")[2])
+        if counted is None or request_url.split("/")[2:3] == [counted]:
+            sizes.setdefault(event["requestId"], 0)
         last_request[0] = time.perf_counter()
 
     session.on("Network.requestWillBeSent", sent)
-    session.on(
-        "Network.loadingFinished",
-        lambda event: sizes.__setitem__(event["requestId"], event["encodedDataLength"]),
-    )
-    session.on(
-        "Network.dataReceived",
-        lambda event: decoded.__setitem__(
-            event["requestId"], decoded.get(event["requestId"], 0) + event["dataLength"]
-        ),
-    )
+
+    def finished(event: dict) -> None:
+        if event["requestId"] in sizes:
+            sizes[event["requestId"]] = event["encodedDataLength"]
+
+    def received(event: dict) -> None:
+        if event["requestId"] in sizes:
+            decoded[event["requestId"]] = decoded.get(event["requestId"], 0) + event["dataLength"]
+
+    session.on("Network.loadingFinished", finished)
+    session.on("Network.dataReceived", received)
     started = time.perf_counter()
     page.goto(url)
-    page.wait_for_selector(textbox, state="visible", timeout=60_000)
-    visible = time.perf_counter() - started
+    ready(page)
+    shown = time.perf_counter() - started
     # Gradio keeps a heartbeat stream open, so "network idle" never comes: wait instead until
     # no request has started for a second.
     while time.perf_counter() - last_request[0] < 1.0:
@@ -89,15 +121,18 @@ def cold_load(browser, url: str, textbox: str) -> dict[str, float]:
         "requests": len(sizes),
         "transferred_bytes": sum(sizes.values()),
         "decoded_bytes": sum(decoded.values()),
-        "textbox_visible_s": visible,
-        "other_hosts": len(hosts - {url.split("/")[2]}),
-        "other_host_names": sorted(hosts - {url.split("/")[2]}),
+        "textbox_visible_s": shown,
+        "other_hosts": len(hosts - own),
+        "other_host_names": sorted(hosts - own),
     }
 
 
-def measure(browser, url: str, textbox: str, runs: int) -> dict[str, float]:
-    cold_load(browser, url, textbox)  # the server's own first-request work is not the page's
-    loads = [cold_load(browser, url, textbox) for _ in range(runs)]
+def measure(
+    browser, url: str, ready: Callable[[Page], None], runs: int, counted: str | None = None
+) -> dict[str, float]:
+    # The server's own first-request work is not the page's.
+    cold_load(browser, url, ready, counted)
+    loads = [cold_load(browser, url, ready, counted) for _ in range(runs)]
     names = sorted({name for load in loads for name in load.pop("other_host_names")})
     medians = {key: statistics.median(load[key] for load in loads) for key in loads[0]}
     return {**medians, "other_host_names": names}
@@ -118,23 +153,33 @@ def main() -> None:
             "TEST_LOG_DIR": folder,
         }
         plain_port, portal_port = free_port(), free_port()
-        with (
-            running([sys.executable, str(plain), str(plain_port)], plain_port, env) as plain_url,
-            running([script("portal"), "--port", str(portal_port)], portal_port, env) as portal_url,
-            chromium() as browser,
-        ):
-            results["plain Gradio ChatInterface"] = measure(
-                browser, plain_url + "/", "textarea", args.runs
-            )
-            results["portal (zh-CN)"] = measure(
-                browser, portal_url + "/?lang=zh-CN", "#question textarea", args.runs
-            )
-            results["portal (en)"] = measure(
-                browser, portal_url + "/en", "#question textarea", args.runs
-            )
+        question = visible("#question textarea")
+        with host_site() as host:
+            env["GATEWAY_SECURITY__FRAME_ANCESTORS"] = f'["{host.url}"]'
+            with (
+                running([sys.executable, str(plain), str(plain_port)], plain_port, env) as plain,
+                running([script("portal"), "--port", str(portal_port)], portal_port, env) as url,
+                chromium() as browser,
+            ):
+                embedding = host.add("/", host_page(script_tag(url, lang="zh-CN")))
+                assistant = url.split("/")[2]
+                rows = {
+                    "plain Gradio ChatInterface": (plain + "/", visible("textarea"), None),
+                    "portal (zh-CN)": (url + "/?lang=zh-CN", question, None),
+                    "portal (en)": (url + "/en", question, None),
+                    "widget (zh-CN)": (url + "/widget?lang=zh-CN", question, None),
+                    "embed.js on a host page, closed": (
+                        embedding,
+                        visible("button.launcher"),
+                        assistant,
+                    ),
+                    "embed.js on a host page, opened": (embedding, opened_widget, assistant),
+                }
+                for name, (address, ready, counted) in rows.items():
+                    results[name] = measure(browser, address, ready, args.runs, counted)
     base = results["plain Gradio ChatInterface"]
     print(
-        "| page | requests | transferred KB | decoded KB | question box visible s "
+        "| page | requests | transferred KB | decoded KB | ready s "
         "| other hosts | transferred vs plain |"
     )
     print("|---|---|---|---|---|---|---|")

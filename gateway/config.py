@@ -10,12 +10,13 @@ written in TOML; other values are converted to the type of their key.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 ENV_PREFIX = "GATEWAY_"
 #: Names the configuration file for processes started without ``--config`` (the workers of
@@ -250,6 +251,34 @@ class LimitsConfig(Section):
     trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
 
 
+#: An origin a frame-ancestors allowlist may name: scheme, host (``*.`` for every subdomain),
+#: optional port. Anything else (paths, ``;``, quotes) is refused, so that the header cannot
+#: be broken and ``embed.js`` can match the same list in the browser.
+FRAME_SOURCE = re.compile(
+    r"(?P<scheme>https?)://(?P<host>(?:\*\.)?[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])"
+    r"(?::(?P<port>\d{1,5}))?",
+    re.IGNORECASE,
+)
+DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def frame_source(source: str) -> str:
+    """``source`` as ``frame-ancestors`` and ``embed.js`` take it; ValueError if it is not one
+    of ``*``, ``'self'``, ``'none'`` or an origin."""
+    source = source.strip()
+    if source in ("*", "'self'", "'none'"):
+        return source
+    match = FRAME_SOURCE.fullmatch(source.rstrip("/"))
+    if not match or ".." in match["host"]:
+        raise ValueError(
+            f"{source!r} is not 'self', 'none', * or an origin such as "
+            "https://www.example.gov.cn (or https://*.example.gov.cn)"
+        )
+    scheme, host, port = match["scheme"].lower(), match["host"].lower(), match["port"]
+    # Browsers leave the default port out of an origin.
+    return f"{scheme}://{host}" + (f":{port}" if port and port != DEFAULT_PORTS[scheme] else "")
+
+
 class SecurityConfig(Section):
     """Response headers (docs/safety.md)."""
 
@@ -263,10 +292,17 @@ class SecurityConfig(Section):
         "font-src 'self' data:; media-src 'self' data: blob:; connect-src 'self'; "
         "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'"
     )
-    #: Sites that may embed the portal in a frame (CSP ``frame-ancestors``): ``*`` any,
-    #: ``'self'``, or origins such as ``https://www.example.gov.cn``.
-    frame_ancestors: list[str] = Field(default_factory=lambda: ["*"])
+    #: Sites that may show the widget and the portal in a frame (CSP ``frame-ancestors``,
+    #: docs/embedding.md): ``'self'`` (this site), origins such as
+    #: ``https://www.example.gov.cn``, every subdomain ``https://*.example.gov.cn``, or ``*``
+    #: (any site). Empty, or ``'none'``: no site.
+    frame_ancestors: list[str] = Field(default_factory=lambda: ["'self'"])
     referrer_policy: str = "strict-origin-when-cross-origin"
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _sources(cls, sources: list[str]) -> list[str]:
+        return [frame_source(source) for source in sources]
 
 
 class AdminConfig(Section):

@@ -95,6 +95,16 @@ def _chain(locale: str) -> list[str]:
     return chain
 
 
+def tags() -> dict[str, str]:
+    """Every language tag :func:`match` knows by itself (lowercase), with its locale: the
+    codes and their aliases. Shorter prefixes of a tag are tried in turn, as ``match`` does."""
+    by_lower = {code.lower(): code for code in _catalogs()}
+    aliases = {
+        tag: by_lower[code.lower()] for tag, code in _ALIASES.items() if code.lower() in by_lower
+    }
+    return {**aliases, **by_lower}
+
+
 def match(tag: str | None) -> str | None:
     """The supported locale for a language tag such as ``en-GB`` or ``zh-TW``, or None."""
     if not tag:

@@ -22,9 +22,11 @@ from gateway.app import create_app as create_gateway_app
 from gateway.config import Settings
 from portal.client import GatewayClient
 from portal.conversation import Conversation, Update
+from portal.embed import mount_loader
 from portal.layout import Page
 from portal.pages import LocalizedPages, page_path
 from portal.render import Message
+from portal.widget import WidgetOptions
 
 #: Chips inside an HTML block (suggestions, did-you-mean, hot questions, categories) ask their
 #: question through Gradio's ``trigger``; the handler reads the chip's data.
@@ -54,15 +56,18 @@ INSTANT: dict[str, Any] = {**QUIET, "queue": False}
 
 
 def build_page(blocks: gr.Blocks, client: GatewayClient, settings: Settings, locale: str) -> None:
-    """The components and events of one locale's page, inside the current Blocks route."""
+    """The components and events of one locale's page, inside the current Blocks route; it is
+    also the widget's, when asked for as the widget (``portal.widget``)."""
     hotline = settings.service.hotline
     conversation = Conversation(client, locale, hotline)
     page = Page(locale, hotline)
     t = page.t
 
-    gr.HTML(page.header(), elem_id="site", js_on_load=None)
+    site = gr.HTML(page.header(), elem_id="site", js_on_load=None)
     messages = gr.State([])
     session = gr.State(None)
+    #: Where typed questions go: the widget's ``agent`` parameter.
+    agent = gr.State(None)
     answer_id = gr.State(None)
     asked = gr.State("")
     restore = gr.State("")
@@ -117,9 +122,9 @@ def build_page(blocks: gr.Blocks, client: GatewayClient, settings: Settings, loc
         )
 
     async def ask_typed(
-        text: str, history: list[Message], session_id: str | None
+        text: str, history: list[Message], session_id: str | None, agent_: str | None
     ) -> AsyncIterator[tuple[Any, ...]]:
-        async for update in conversation.ask(text, history, session_id):
+        async for update in conversation.ask(text, history, session_id, agent=agent_):
             yield outputs(update)
 
     async def ask_chip(
@@ -144,7 +149,7 @@ def build_page(blocks: gr.Blocks, client: GatewayClient, settings: Settings, loc
 
     for trigger in (question.submit, send.click):
         trigger(take, [question], [question, asked], **INSTANT).then(
-            ask_typed, [asked, messages, session], answer_outputs, **QUIET
+            ask_typed, [asked, messages, session, agent], answer_outputs, **QUIET
         ).then(give_back, [restore], [question], **INSTANT)
     for chips in (transcript, shortcuts):
         chips.click(ask_chip, [messages, session], answer_outputs, **QUIET).then(
@@ -194,7 +199,13 @@ def build_page(blocks: gr.Blocks, client: GatewayClient, settings: Settings, loc
         **INSTANT,
     ).then(None, js=_focus("#question textarea"), **QUIET)
 
-    blocks.load(conversation.shortcuts, None, [shortcuts], **QUIET)
+    async def start(request: gr.Request) -> tuple[Any, str | None, str]:
+        # The page's URL: the widget's title and agent (nothing for the portal).
+        widget = WidgetOptions.from_query(dict(request.query_params))
+        heading = page.header(widget.title) if widget.title else gr.skip()
+        return heading, widget.agent, await conversation.shortcuts()
+
+    blocks.load(start, None, [site, agent, shortcuts], **QUIET)
 
 
 def build_blocks(client: GatewayClient, settings: Settings) -> gr.Blocks:
@@ -227,6 +238,7 @@ def create_app(settings: Settings, gateway_url: str = "", self_url: str = "") ->
         client = GatewayClient(self_url)
     blocks = build_blocks(client, settings)
     accessibility.mount_assets(app)
+    mount_loader(app, settings, default=_default_locale(settings))
     app = gr.mount_gradio_app(app, blocks, path="/", **accessibility.gradio_options())
     app.add_middleware(
         LocalizedPages,

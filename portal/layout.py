@@ -30,13 +30,16 @@ class Page:
     def e(self, key: str, **params: str) -> str:
         return escape(self.t(key, **params))
 
-    def header(self) -> str:
+    def header(self, title: str | None = None) -> str:
+        """The skip link, the heading (``title``, else the portal's), hotline, tools and the
+        introduction (which the widget does not show)."""
         hotline = self.e("portal.hotline", hotline=self.hotline)
         tel = escape("".join(c for c in self.hotline if c.isdigit() or c == "+"))
+        heading = escape(title) if title else self.e("portal.heading")
         return (
             f'<a class="skip-link" href="#question">{self.e("portal.skip_to_question")}</a>'
             '<header class="site-header">'
-            f"<h1>{self.e('portal.heading')}</h1>"
+            f"<h1>{heading}</h1>"
             f'<p class="hotline"><a href="tel:{tel}">{hotline}</a></p>'
             f'<div class="header-tools" data-size-message="{self.e("a11y.size_changed")}">'
             f"{self.languages()}{toolbar(self.t)}</div>"

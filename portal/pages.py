@@ -5,8 +5,10 @@ Gradio builds its pages once, so the portal has one page per locale (``/`` for t
 
 - sends ``/`` to the resident's page: ``?lang=`` first, then ``Accept-Language``;
 - sends a page asked for with another ``?lang=`` to that language's page;
+- sends ``/widget`` to the resident's page as the widget (``?embed=widget``, ``portal.widget``);
 - writes ``<html lang dir>``, ``<title>`` and the accessibility ``<head>`` into the page before
-  it leaves, so the language, direction and display settings hold from the first paint.
+  it leaves, so the language, direction and display settings hold from the first paint; the
+  widget's page also gets ``data-embed`` and its own title.
 """
 
 from __future__ import annotations
@@ -22,6 +24,13 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import locales
+from portal.widget import (
+    EMBED_VALUE,
+    WIDGET_PATH,
+    WidgetOptions,
+    embedded_query,
+    untitled_query,
+)
 
 #: Gradio's front end knows these languages under another name (its own strings, such as
 #: "Loading…", follow them); the others fall back to its English.
@@ -38,6 +47,8 @@ class PageInfo:
     locale: str
     title: str
     direction: str
+    #: More attributes of ``<html>`` (the widget's ``data-embed``).
+    attributes: tuple[tuple[str, str], ...] = ()
 
 
 def page_path(locale: str, default: str) -> str:
@@ -63,26 +74,38 @@ class LocalizedPages:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
-        if path not in self.by_path:
+        if path not in self.by_path and path != WIDGET_PATH:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
         query = scope.get("query_string", b"").decode("latin-1")
-        requested = locales.match((parse_qs(query).get("lang") or [None])[0])
+        params = {name: values[0] for name, values in parse_qs(query).items()}
+        requested = locales.match(params.get("lang"))
         if requested and requested in self.pages:
             wanted = requested
-        elif path != "/":
+        elif path in self.by_path and path != "/":
             wanted = self.by_path[path]
         else:
             wanted = locales.negotiate(None, headers.get("accept-language"), self.default)
             wanted = wanted if wanted in self.pages else self.default
+        asked = query
+        if path == WIDGET_PATH:
+            query = embedded_query(query)
+        if "title" in params and headers.get("sec-fetch-dest") == "document":
+            query = untitled_query(query)  # the widget's title is for frames only
+            del params["title"]
         target = page_path(wanted, self.default)
-        if target != path:
+        if target != path or query != asked:
             root = scope.get("root_path", "").rstrip("/")
             location = root + target + (f"?{query}" if query else "")
             await _redirect(send, location)
             return
-        await self._serve(scope, receive, send, self.pages[wanted], headers)
+        page = self.pages[wanted]
+        widget = WidgetOptions.from_query(params)
+        if widget.embedded:
+            title = widget.title or page.title
+            page = PageInfo(page.locale, title, page.direction, (("data-embed", EMBED_VALUE),))
+        await self._serve(scope, receive, send, page, headers)
 
     async def _serve(
         self, scope: Scope, receive: Receive, send: Send, page: PageInfo, headers: Headers
@@ -124,8 +147,9 @@ class LocalizedPages:
 def rewrite(html: bytes, page: PageInfo, head: str) -> bytes:
     """``<html lang dir>``, the title and the accessibility head, written into Gradio's page."""
     gradio_lang = GRADIO_LOCALES.get(page.locale, page.locale)
+    more = "".join(f' {name}="{escape(value)}"' for name, value in page.attributes)
     attributes = (
-        f' lang="{page.locale}" dir="{page.direction}" data-gradio-lang="{gradio_lang}"'
+        f' lang="{page.locale}" dir="{page.direction}" data-gradio-lang="{gradio_lang}"{more}'
     ).encode()
 
     def opening(match: re.Match[bytes]) -> bytes:

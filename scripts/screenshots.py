@@ -4,7 +4,9 @@
 
 Starts the ``portal`` command on a free port, asks one question, and photographs the page in
 headless Chromium: standard, elder, high contrast, dark, plain text, right-to-left Arabic, a
-320 px phone, the open toolbar and the keyboard-shortcut help.
+320 px phone, the open toolbar and the keyboard-shortcut help; then a host site on another
+port that embeds the widget with its script tag: the launcher, the open panel after an
+answer, the larger panel of elder mode, and a phone, where the panel takes the whole window.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.browser import chromium  # noqa: E402
 from tests.processes import free_port, running, script  # noqa: E402
+from tests.servers.host_site import host_site, page, script_tag  # noqa: E402
 
 SHOTS = [
     # name, locale, width, settings, what to open
@@ -33,6 +36,14 @@ SHOTS = [
     ("shortcuts-help", "en", 1280, {}, "help"),
 ]
 
+EMBEDDED = [
+    # name, width, height, script tag attributes, open the panel, elder mode in the widget
+    ("embedded-launcher", 1280, 800, {"lang": "zh-CN", "offset_y": "96px"}, False, False),
+    ("embedded-open", 1280, 900, {"lang": "zh-CN", "position": "bottom-left"}, True, False),
+    ("embedded-elder", 1280, 1000, {"lang": "zh-CN", "position": "bottom-left"}, True, True),
+    ("embedded-phone", 360, 740, {"lang": "en"}, True, False),
+]
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -45,32 +56,60 @@ def main() -> None:
             "GATEWAY_STATE__DATABASE_URL": f"sqlite:///{folder}/state.db",
             "TEST_LOG_DIR": folder,
         }
-        with (
-            running([script("portal"), "--port", str(port)], port, env) as url,
-            chromium() as browser,
-        ):
-            for name, locale, width, settings, opened in SHOTS:
-                query = "&".join(f"{key}={value}" for key, value in settings.items())
-                page = browser.new_context(
-                    viewport={"width": width, "height": 1000 if width > 400 else 900},
-                    locale=locale,
-                ).new_page()
-                page.goto(f"{url}/?lang={locale}&{query}")
-                page.wait_for_selector("#shortcuts .chip", timeout=30_000)
-                page.locator("#shortcuts .chip").first.click()
-                page.wait_for_selector("#transcript[data-state=done]", timeout=30_000)
-                page.mouse.move(0, 0)
-                if opened == "help":
-                    page.keyboard.press("Alt+Shift+KeyH")
-                elif opened:
-                    page.evaluate(f"document.querySelector('{opened}').open = true")
-                else:
-                    page.evaluate("document.getElementById('transcript').scrollTop = 0")
-                page.evaluate("window.scrollTo(0, 0)")
-                page.wait_for_timeout(300)
-                page.screenshot(path=str(args.out / f"{name}.png"))
-                print(args.out / f"{name}.png")
-                page.context.close()
+        with host_site() as host:
+            env["GATEWAY_SECURITY__FRAME_ANCESTORS"] = f'["{host.url}"]'
+            with (
+                running([script("portal"), "--port", str(port)], port, env) as url,
+                chromium() as browser,
+            ):
+                portal_shots(browser, url, args.out)
+                embedded_shots(browser, url, host, args.out)
+
+
+def portal_shots(browser, url: str, out: Path) -> None:
+    for name, locale, width, settings, opened in SHOTS:
+        query = "&".join(f"{key}={value}" for key, value in settings.items())
+        tab = browser.new_context(
+            viewport={"width": width, "height": 1000 if width > 400 else 900},
+            locale=locale,
+        ).new_page()
+        tab.goto(f"{url}/?lang={locale}&{query}")
+        tab.wait_for_selector("#shortcuts .chip", timeout=30_000)
+        tab.locator("#shortcuts .chip").first.click()
+        tab.wait_for_selector("#transcript[data-state=done]", timeout=30_000)
+        tab.mouse.move(0, 0)
+        if opened == "help":
+            tab.keyboard.press("Alt+Shift+KeyH")
+        elif opened:
+            tab.evaluate(f"document.querySelector('{opened}').open = true")
+        else:
+            tab.evaluate("document.getElementById('transcript').scrollTop = 0")
+        tab.evaluate("window.scrollTo(0, 0)")
+        tab.wait_for_timeout(300)
+        tab.screenshot(path=str(out / f"{name}.png"))
+        print(out / f"{name}.png")
+        tab.context.close()
+
+
+def embedded_shots(browser, url: str, host, out: Path) -> None:
+    for name, width, height, attributes, opened, elder in EMBEDDED:
+        address = host.add(f"/{name}", page(script_tag(url, **attributes)))
+        tab = browser.new_context(viewport={"width": width, "height": height}).new_page()
+        tab.goto(address)
+        tab.locator("button.launcher").wait_for()
+        if opened:
+            tab.locator("button.launcher").click()
+            frame = tab.frame_locator("iframe")
+            frame.locator("#shortcuts .chip").first.click()
+            frame.locator("#transcript[data-state=done] article.from-assistant").wait_for(
+                timeout=30_000
+            )
+            if elder:
+                frame.locator("[data-a11y-toggle=mode]").click()
+            tab.wait_for_timeout(500)
+        tab.screenshot(path=str(out / f"{name}.png"))
+        print(out / f"{name}.png")
+        tab.context.close()
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -41,3 +41,16 @@ def chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+def policy_reports(page: Page) -> list[str]:
+    """The console messages in which Chromium reports a Content-Security-Policy refusal on
+    ``page``, collected from now on."""
+    reports: list[str] = []
+
+    def heard(text: str) -> None:
+        if "Content Security Policy" in text or "Refused to" in text:
+            reports.append(text)
+
+    page.on("console", lambda message: heard(message.text))
+    return reports

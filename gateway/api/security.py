@@ -5,6 +5,7 @@ limits and bearer tokens. docs/safety.md.
 from __future__ import annotations
 
 import ipaddress
+import re
 import secrets
 
 from fastapi import FastAPI, Request
@@ -36,6 +37,7 @@ class SecurityHeaders:
     def __init__(self, app: ASGIApp, config: SecurityConfig) -> None:
         self.app = app
         self.page_policy = page_policy(config)
+        self.page_frame_options = frame_options(self.page_policy)
         self.referrer_policy = config.referrer_policy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -54,18 +56,33 @@ class SecurityHeaders:
                 headers.setdefault("Content-Security-Policy", policy)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("Referrer-Policy", self.referrer_policy)
-                if "frame-ancestors 'none'" in policy:
-                    headers.setdefault("X-Frame-Options", "DENY")
+                options = self.page_frame_options if policy is self.page_policy else "DENY"
+                if options:
+                    headers.setdefault("X-Frame-Options", options)
             await send(message)
 
         await self.app(scope, receive, with_headers)
 
 
 def page_policy(config: SecurityConfig) -> str:
+    """The policy of web pages, with ``frame-ancestors`` from the allowlist (an empty list
+    allows no site)."""
     policy = config.content_security_policy.strip().rstrip(";")
-    if "frame-ancestors" not in policy and config.frame_ancestors:
-        policy += "; frame-ancestors " + " ".join(config.frame_ancestors)
+    if "frame-ancestors" not in policy:
+        policy += "; frame-ancestors " + (" ".join(config.frame_ancestors) or "'none'")
     return policy
+
+
+def frame_options(policy: str) -> str | None:
+    """``X-Frame-Options`` for browsers that predate ``frame-ancestors``, where it can say
+    the same thing: no site, or this site only. (Its ``ALLOW-FROM`` was never widely kept.)"""
+    ancestors = re.search(r"frame-ancestors\s+([^;]*)", policy)
+    sources = ancestors[1].split() if ancestors else []
+    if sources == ["'none'"]:
+        return "DENY"
+    if sources == ["'self'"]:
+        return "SAMEORIGIN"
+    return None
 
 
 def install(app: FastAPI, settings: Settings) -> None:

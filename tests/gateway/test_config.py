@@ -86,3 +86,37 @@ def test_example_configuration_is_valid():
     example = Path(__file__).parents[2] / "config.example.toml"
     settings = load_settings(example, environ={})
     assert settings.backends
+
+
+def test_frame_ancestors_default_to_this_site_and_are_written_as_browsers_compare_them():
+    assert load_settings(environ={}).security.frame_ancestors == ["'self'"]
+    sources = load_settings(
+        environ={
+            "GATEWAY_SECURITY__FRAME_ANCESTORS": '["\'self\'", "HTTPS://WWW.Example.gov.cn/", '
+            '"https://*.example.gov.cn:443", "http://127.0.0.1:8080", "*"]'
+        }
+    ).security.frame_ancestors
+    assert sources == [
+        "'self'",
+        "https://www.example.gov.cn",
+        "https://*.example.gov.cn",  # the default port is not part of an origin
+        "http://127.0.0.1:8080",
+        "*",
+    ]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "www.example.gov.cn",  # no scheme
+        "https://www.example.gov.cn/zwfw",  # a path
+        "https://example.gov.cn; script-src *",  # another directive
+        "self",  # unquoted keyword
+        "ftp://example.gov.cn",
+        "https://exa..mple.cn",
+        "https://*",
+    ],
+)
+def test_frame_ancestors_refuse_what_is_not_an_origin(source):
+    with pytest.raises(ConfigError, match="frame_ancestors"):
+        load_settings(environ={"GATEWAY_SECURITY__FRAME_ANCESTORS": f'["{source}"]'})

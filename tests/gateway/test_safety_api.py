@@ -293,12 +293,20 @@ async def test_security_headers_on_json_streams_and_errors(make_settings):
 
 
 async def test_pages_get_the_configured_policy_with_frame_ancestors(make_settings):
-    from gateway.api.security import page_policy
+    from gateway.api.security import frame_options, page_policy
     from gateway.config import SecurityConfig
 
     policy = page_policy(SecurityConfig(frame_ancestors=["'self'", "https://www.example.gov.cn"]))
     assert policy.endswith("frame-ancestors 'self' https://www.example.gov.cn")
     assert "object-src 'none'" in policy and "script-src 'self'" in policy
+    assert frame_options(policy) is None  # X-Frame-Options cannot name another site
+    # By default this site only, which old browsers are told with X-Frame-Options too.
+    default = page_policy(SecurityConfig())
+    assert default.endswith("frame-ancestors 'self'")
+    assert frame_options(default) == "SAMEORIGIN"
+    # An empty list allows no site at all, rather than leaving the directive out.
+    nobody = page_policy(SecurityConfig(frame_ancestors=[]))
+    assert nobody.endswith("frame-ancestors 'none'") and frame_options(nobody) == "DENY"
 
 
 async def test_cors_allows_only_the_listed_origins(make_settings):

@@ -7,7 +7,8 @@ import re
 from typing import Any
 
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Frame, Page
 
 import locales
 
@@ -33,7 +34,7 @@ NAMED_ROLES = {
 }  # fmt: skip
 
 
-def axe_violations(page: Page, options: dict[str, Any] = AXE_OPTIONS) -> list[str]:
+def axe_violations(page: Page | Frame, options: dict[str, Any] = AXE_OPTIONS) -> list[str]:
     """Each violation as ``rule: target`` lines, empty when axe finds none."""
     result = _axe.run(page, options=options).response
     return [
@@ -43,13 +44,10 @@ def axe_violations(page: Page, options: dict[str, Any] = AXE_OPTIONS) -> list[st
     ]
 
 
-def controls(page: Page) -> list[tuple[str, str]]:
-    """(role, accessible name) of every control in Chromium's accessibility tree."""
-    session = page.context.new_cdp_session(page)
-    try:
-        nodes = session.send("Accessibility.getFullAXTree")["nodes"]
-    finally:
-        session.detach()
+def controls(page: Page | Frame) -> list[tuple[str, str]]:
+    """(role, accessible name) of every control in Chromium's accessibility tree: of a page,
+    or of one frame (a widget in a host page)."""
+    nodes = _accessibility_tree(page)
     found = []
     for node in nodes:
         if node.get("ignored"):
@@ -58,6 +56,34 @@ def controls(page: Page) -> list[tuple[str, str]]:
         if role in NAMED_ROLES:
             found.append((role, str(node.get("name", {}).get("value", "")).strip()))
     return found
+
+
+def _accessibility_tree(target: Page | Frame) -> list[dict[str, Any]]:
+    if isinstance(target, Page):
+        session = target.context.new_cdp_session(target)
+        try:
+            return session.send("Accessibility.getFullAXTree")["nodes"]
+        finally:
+            session.detach()
+    page = target.page
+    try:  # a frame in a process of its own has a session of its own
+        session = page.context.new_cdp_session(target)
+        frame_id = None
+    except PlaywrightError:  # else it is reached through its page's session, by its id
+        session = page.context.new_cdp_session(page)
+        frames = [session.send("Page.getFrameTree")["frameTree"]]
+        frame_id = None
+        while frames:
+            tree = frames.pop()
+            if tree["frame"]["url"] == target.url:
+                frame_id = tree["frame"]["id"]
+            frames += tree.get("childFrames", [])
+    try:
+        return session.send(
+            "Accessibility.getFullAXTree", {"frameId": frame_id} if frame_id else {}
+        )["nodes"]
+    finally:
+        session.detach()
 
 
 def _squash(text: str) -> str:
@@ -79,7 +105,7 @@ def ui_strings(locale: str, hotline: str = "12345") -> set[str]:
     return strings
 
 
-def content_strings(page: Page) -> set[str]:
+def content_strings(page: Page | Frame) -> set[str]:
     """Texts of controls that carry content rather than chrome (questions, sources)."""
     texts = page.evaluate(
         """() => [...document.querySelectorAll(
@@ -88,7 +114,7 @@ def content_strings(page: Page) -> set[str]:
     return {_squash(text) for text in texts}
 
 
-def unlocalized_controls(page: Page, locale: str) -> list[tuple[str, str]]:
+def unlocalized_controls(page: Page | Frame, locale: str) -> list[tuple[str, str]]:
     """Controls that are unnamed, or named with a string that is neither the page's language
     nor content (for example Gradio's own English labels)."""
     allowed = ui_strings(locale) | content_strings(page)
@@ -209,3 +235,52 @@ def focus_rings(page: Page, stops: int = 60) -> list[dict[str, Any]]:
         seen.add(ring["key"])
         rings.append(ring)
     return rings
+
+
+# -- pages and the checks of every display mode ---------------------------------------------
+
+MODES = [("normal", "standard"), ("normal", "elder"), ("high", "standard"), ("dark", "standard")]
+
+
+def open_portal(browser, url: str, *, width: int = 1280, locale: str = "zh-CN", **context) -> Page:
+    page = browser.new_context(
+        viewport={"width": width, "height": 800}, locale=locale, **context
+    ).new_page()
+    page.goto(url)
+    page.wait_for_selector("#shortcuts .chip", timeout=20_000)
+    return page
+
+
+def settle(page: Page) -> None:
+    page.mouse.move(0, 0)
+    page.wait_for_function("!document.querySelector('.pending')")
+    page.wait_for_timeout(100)
+
+
+def ask_first_hot_question(page: Page) -> None:
+    page.locator("#shortcuts .chip").first.click()
+    page.wait_for_selector("#transcript[data-state=done] article.from-assistant", timeout=20_000)
+    settle(page)
+
+
+def check_every_mode(page: Page, where: str) -> list[str]:
+    problems = []
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    for contrast, mode in MODES:
+        page.evaluate(
+            f"portalAccessibility.set('contrast', '{contrast}');"
+            f"portalAccessibility.set('mode', '{mode}')"
+        )
+        settle(page)
+        label = f"{where} {contrast}/{mode}"
+        problems += [f"{label} axe {v}" for v in axe_violations(page)]
+        if contrast == "high":
+            problems += [f"{label} 7:1 {v}" for v in axe_violations(page, ENHANCED)]
+        elder = mode == "elder"
+        problems += [f"{label} target {t}" for t in undersized_targets(page, 60 if elder else 44)]
+        problems += [f"{label} text {t}" for t in small_text(page, 24 if elder else 18)]
+        overflow = horizontal_overflow(page)
+        if overflow > 0:
+            problems.append(f"{label} scrolls sideways by {overflow}px")
+    page.evaluate("portalAccessibility.reset()")
+    return problems

@@ -6,7 +6,8 @@ from tests.browser import chromium
 from tests.processes import free_port, running, script
 
 
-def _portal(tmp_path_factory, **settings: str) -> Iterator[str]:
+def run_portal(tmp_path_factory, **settings: str) -> Iterator[str]:
+    """The real ``portal`` command on a free port, with ``GATEWAY_*`` settings."""
     folder = tmp_path_factory.mktemp("portal")
     port = free_port()
     env = {
@@ -21,7 +22,7 @@ def _portal(tmp_path_factory, **settings: str) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def portal_url(tmp_path_factory) -> Iterator[str]:
     """The real ``portal`` command on the embedded defaults, on a free port."""
-    yield from _portal(tmp_path_factory)
+    yield from run_portal(tmp_path_factory)
 
 
 STREAMED_ANSWER = (
@@ -33,7 +34,7 @@ STREAMED_ANSWER = (
 @pytest.fixture(scope="session")
 def streaming_portal_url(tmp_path_factory) -> Iterator[str]:
     """The portal in front of a back end that streams its answer slowly, in small pieces."""
-    yield from _portal(
+    yield from run_portal(
         tmp_path_factory,
         GATEWAY_BACKENDS='[{name = "slow", type = "static", answer = "'
         + STREAMED_ANSWER.replace('"', '\\"')

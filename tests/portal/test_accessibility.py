@@ -9,60 +9,12 @@ import re
 
 import httpx
 import pytest
-from playwright.sync_api import Page
 
 import locales
 from tests.portal import a11y
+from tests.portal.a11y import ask_first_hot_question, check_every_mode, open_portal, settle
 
 pytestmark = pytest.mark.slow
-
-MODES = [("normal", "standard"), ("normal", "elder"), ("high", "standard"), ("dark", "standard")]
-
-
-def open_portal(browser, url: str, *, width: int = 1280, locale: str = "zh-CN", **context) -> Page:
-    page = browser.new_context(
-        viewport={"width": width, "height": 800}, locale=locale, **context
-    ).new_page()
-    page.goto(url)
-    page.wait_for_selector("#shortcuts .chip", timeout=20_000)
-    return page
-
-
-def settle(page: Page) -> None:
-    page.mouse.move(0, 0)
-    page.wait_for_function("!document.querySelector('.pending')")
-    page.wait_for_timeout(100)
-
-
-def ask_first_hot_question(page: Page) -> None:
-    page.locator("#shortcuts .chip").first.click()
-    page.wait_for_selector("#transcript[data-state=done] article.from-assistant", timeout=20_000)
-    settle(page)
-
-
-def check_every_mode(page: Page, where: str) -> list[str]:
-    problems = []
-    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
-    for contrast, mode in MODES:
-        page.evaluate(
-            f"portalAccessibility.set('contrast', '{contrast}');"
-            f"portalAccessibility.set('mode', '{mode}')"
-        )
-        settle(page)
-        label = f"{where} {contrast}/{mode}"
-        problems += [f"{label} axe {v}" for v in a11y.axe_violations(page)]
-        if contrast == "high":
-            problems += [f"{label} 7:1 {v}" for v in a11y.axe_violations(page, a11y.ENHANCED)]
-        elder = mode == "elder"
-        problems += [
-            f"{label} target {t}" for t in a11y.undersized_targets(page, 60 if elder else 44)
-        ]
-        problems += [f"{label} text {t}" for t in a11y.small_text(page, 24 if elder else 18)]
-        overflow = a11y.horizontal_overflow(page)
-        if overflow > 0:
-            problems.append(f"{label} scrolls sideways by {overflow}px")
-    page.evaluate("portalAccessibility.reset()")
-    return problems
 
 
 @pytest.mark.parametrize("width", [1280, 320])

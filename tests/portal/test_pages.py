@@ -56,6 +56,11 @@ async def client():
         ("/?lang=lo&mode=elder&contrast=high", "en", "/lo?lang=lo&mode=elder&contrast=high"),
         ("/en?lang=zh-CN", None, "/?lang=zh-CN"),
         ("/en?lang=zh_hk", None, "/zh-HK?lang=zh_hk"),
+        # the widget: the resident's page, marked as the widget, with what the host asked
+        ("/widget?lang=en&title=x", None, "/en?lang=en&title=x&embed=widget"),
+        ("/widget", "ar,en;q=0.5", "/ar?embed=widget"),
+        ("/widget?embed=other", None, "/?embed=widget"),
+        ("/en?lang=fr&embed=widget&agent=pension", None, "/fr?lang=fr&embed=widget&agent=pension"),
     ],
 )
 async def test_requests_are_sent_to_their_languages_page(client, path, accept, location):
@@ -103,3 +108,30 @@ async def test_other_paths_pass_through_untouched(client):
     reply = await client.get("/config", headers={"accept-encoding": "br"})
     assert reply.json() == {"encoding": "br"}
     assert (await client.post("/en")).status_code == 405
+
+
+async def test_the_widget_page_says_it_is_embedded_and_takes_its_title_from_the_url(client):
+    widget = await client.get("/en?embed=widget&title=%3Cb%3EPensions%3C/b%3E%20%20desk")
+    assert '<html lang="en" dir="ltr" data-gradio-lang="en" data-embed="widget"' in widget.text
+    assert "<title>&lt;b&gt;Pensions&lt;/b&gt; desk</title>" in widget.text
+    untitled = (await client.get("/ar?embed=widget")).text
+    assert '<html lang="ar" dir="rtl" data-gradio-lang="ar" data-embed="widget"' in untitled
+    assert "<title>مساعد الخدمات الحكومية</title>" in untitled
+    # a portal page takes no title from its URL
+    portal = (await client.get("/en?title=x")).text
+    assert "data-embed" not in portal and "<title>Government Services Assistant</title>" in portal
+
+
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [
+        ("/widget?lang=en&title=Call%20555", "/en?lang=en&embed=widget"),
+        ("/en?embed=widget&title=Call%20555&agent=x", "/en?embed=widget&agent=x"),
+    ],
+)
+async def test_a_title_is_kept_only_in_a_frame(client, path, location):
+    """A link opened in a window of its own cannot put words in the page's heading."""
+    top_level = await client.get(path, headers={"sec-fetch-dest": "document"})
+    assert top_level.status_code == 307 and top_level.headers["location"] == location
+    framed = await client.get(path, headers={"sec-fetch-dest": "iframe"}, follow_redirects=True)
+    assert "<title>Call 555</title>" in framed.text
