@@ -9,11 +9,20 @@ In one run, one worker each, against the same local fake back end (bench/fake_op
 understanding, personal-number masking, routing with breaker and timeouts, the session store)
 and the *LiteLLM proxy* (installed by this script into its own virtualenv under var/bench).
 
+Every request asks a different resident's question (bench/questions.py: the knowledge base's
+questions and phrasings and the understanding development set, opened and closed the way
+residents do), so no cache can flatter the result; the gateway is then measured a second time
+with one question asked over and over (``--no-repeated`` skips that). Requests come through a
+reverse proxy as the gateway sees them (``X-Forwarded-For``, 4,096 residents' addresses), so the
+per-address rate limit is counted on every request (the default limits never refuse them), and
+the JSON access log is written (into var/bench/gateway.log).
+
 Measured: added latency at concurrency 1 (p50, p99, from wrk's latency distribution), requests
 per second at concurrency 32 (wrk, two threads), added time to the first content chunk when
 streaming (a Python client, 300 sequential requests), the server's CPU time per request (from
 /proc during the concurrency-32 run) and its peak resident memory (VmHWM). Needs ``wrk``
-(Debian package; installed when running as root).
+(Debian package; installed when running as root). wrk, the back end and the server share the
+machine's cores: the load average before and after each target is printed.
 """
 
 from __future__ import annotations
@@ -35,11 +44,58 @@ from pathlib import Path
 
 import httpx
 import psutil
+from questions import REPEATED, varied
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var" / "bench"
-BODY = {"model": "m", "messages": [{"role": "user", "content": "居住证怎么办理？需要带什么材料"}]}
 LITELLM_KEY = "sk-bench-master-key"
+#: Distinct questions: more than a gateway run sends (wrk's requests, then the streams).
+POOL = 60_000
+#: Residents' addresses in ``X-Forwarded-For``: each sends a few questions a minute at most.
+ADDRESSES = 4096
+
+LUA = """
+local bodies = {%s}
+local addresses = %d
+wrk.method = "POST"
+%s
+
+local thread_count = 0
+function setup(thread)
+  thread:set("thread_index", thread_count)
+  thread_count = thread_count + 1
+end
+
+function init(args)
+  offset = tonumber(args[1] or "0")
+  threads = tonumber(args[2] or "1")
+  counter = 0
+end
+
+function request()
+  -- Threads interleave: every request of a run asks a question no other request asked.
+  local index = offset + counter * threads + thread_index
+  counter = counter + 1
+  local headers = {}
+  for name, value in pairs(wrk.headers) do headers[name] = value end
+  local address = index %% addresses
+  headers["X-Forwarded-For"] = string.format("10.%%d.%%d.%%d", math.floor(address / 65536),
+    math.floor(address / 256) %% 256, address %% 256)
+  return wrk.format(nil, nil, headers, bodies[(index %% #bodies) + 1])
+end
+
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %%d %%d %%d %%d %%f %%f\\n", summary.requests,
+    summary.errors.status + summary.errors.connect + summary.errors.read
+    + summary.errors.write + summary.errors.timeout, summary.duration,
+    latency:percentile(50), latency:percentile(99), 0))
+end
+"""
+
+
+def body(question: str, stream: bool = False) -> dict:
+    payload = {"model": "m", "messages": [{"role": "user", "content": question}]}
+    return {**payload, "stream": True} if stream else payload
 
 
 def free_port() -> int:
@@ -57,6 +113,9 @@ class Target:
     process: psutil.Process
     headers: dict[str, str] = field(default_factory=dict)
     results: dict[str, float] = field(default_factory=dict)
+    #: The questions asked, in order; each run goes on where the last one stopped.
+    questions: list[str] = field(default_factory=list)
+    asked: int = 0
 
 
 @contextmanager
@@ -119,24 +178,14 @@ def peak_rss_mb(process: psutil.Process) -> float:
 
 
 def wrk(target: Target, connections: int, threads: int, seconds: int) -> dict[str, float]:
-    script = VAR / f"post-{target.name}.lua"
+    script = VAR / f"post-{target.name.replace(' ', '-').replace(',', '')}.lua"
     headers = {"Content-Type": "application/json", **target.headers}
-    # A long-bracket string: Lua reads it as is (the JSON's own \\u escapes included).
-    lines = ['wrk.method = "POST"', f"wrk.body = [==[{json.dumps(BODY)}]==]"]
-    lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
-    lines.append(
-        textwrap.dedent(
-            """
-            done = function(summary, latency, requests)
-              io.write(string.format("RESULT %d %d %d %d %f %f\\n", summary.requests,
-                summary.errors.status + summary.errors.connect + summary.errors.read
-                + summary.errors.write + summary.errors.timeout, summary.duration,
-                latency:percentile(50), latency:percentile(99), 0))
-            end
-            """
-        )
+    # Long-bracket strings: Lua reads them as they are (the JSON's \\u escapes included).
+    bodies = ",\n".join(f"[==[{json.dumps(body(q))}]==]" for q in target.questions)
+    header_lines = "\n".join(
+        f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()
     )
-    script.write_text("\n".join(lines))
+    script.write_text(LUA % (bodies, ADDRESSES, header_lines))
     command = [
         "wrk",
         f"-t{threads}",
@@ -145,10 +194,15 @@ def wrk(target: Target, connections: int, threads: int, seconds: int) -> dict[st
         "-s",
         str(script),
         target.url + "/v1/chat/completions",
+        "--",
+        str(target.asked),
+        str(threads),
     ]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     line = next(line for line in output.splitlines() if line.startswith("RESULT"))
     requests, errors, duration_us, p50, p99, _ = line.split()[1:]
+    # Requests sent but not completed when the run ended took questions too.
+    target.asked += int(requests) + connections
     return {
         "requests": int(requests),
         "errors": int(errors),
@@ -160,12 +214,16 @@ def wrk(target: Target, connections: int, threads: int, seconds: int) -> dict[st
 
 def first_chunk_ms(target: Target, count: int) -> float:
     """Median time from sending a streaming request to its first content chunk."""
-    body = {**BODY, "stream": True}
     timings = []
     with httpx.Client(timeout=30, headers=target.headers) as client:
         for number in range(count + 20):
+            question = target.questions[target.asked % len(target.questions)]
+            target.asked += 1
+            payload = body(question, stream=True)
             started_at = time.perf_counter()
-            with client.stream("POST", target.url + "/v1/chat/completions", json=body) as response:
+            with client.stream(
+                "POST", target.url + "/v1/chat/completions", json=payload
+            ) as response:
                 first = None
                 for line in response.iter_lines():
                     if first is None and _has_content(line):
@@ -183,6 +241,7 @@ def _has_content(line: str) -> bool:
 
 
 def measure(target: Target, seconds: int, streams: int) -> None:
+    load_before = os.getloadavg()[0]
     wrk(target, 1, 1, 2)  # warm-up
     single = wrk(target, 1, 1, seconds)
     before = cpu_seconds(target.process)
@@ -196,11 +255,24 @@ def measure(target: Target, seconds: int, streams: int) -> None:
         "cpu_ms_per_request": 1000 * cpu / max(1, loaded["requests"]),
         "ttfb_ms": first_chunk_ms(target, streams),
         "peak_rss_mb": peak_rss_mb(target.process),
+        "load_before": load_before,
+        "load_after": os.getloadavg()[0],
+        "asked": target.asked,
     }
     print(
         f"  {target.name}: {json.dumps({k: round(v, 3) for k, v in target.results.items()})}",
         flush=True,
     )
+
+
+def analysis_cache(url: str) -> dict[str, float]:
+    """The understanding cache's hits and misses over the run, from the gateway's /metrics."""
+    counts: dict[str, float] = {}
+    for line in httpx.get(url + "/metrics", timeout=10).text.splitlines():
+        if line.startswith("gateway_understanding_cache_total{"):
+            result = line.split('result="')[1].split('"')[0]
+            counts[f"cache_{result}"] = float(line.rsplit(" ", 1)[1])
+    return counts
 
 
 def litellm_venv() -> Path:
@@ -230,6 +302,9 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--streams", type=int, default=300, help="streaming requests timed")
     parser.add_argument("--no-litellm", action="store_true")
+    parser.add_argument(
+        "--no-repeated", action="store_true", help="skip the gateway run with one question"
+    )
     args = parser.parse_args()
     VAR.mkdir(parents=True, exist_ok=True)
     ensure_wrk()
@@ -267,6 +342,7 @@ def main() -> None:
             """
         )
     )
+    questions = varied(POOL)
     targets: list[Target] = []
     with started(
         "backend",
@@ -275,22 +351,29 @@ def main() -> None:
         "/health",
         {},
     ) as backend:
-        targets.append(Target("direct", backend_url, backend))
+        direct = Target("direct", backend_url, backend, questions=questions)
+        targets.append(direct)
+        print("measuring direct", flush=True)
+        measure(direct, args.duration, args.streams)
         gateway_command = [
             str(Path(python).with_name("gateway")),
             "--config",
             str(work / "gateway.toml"),
             "--port",
             str(gateway_port),
-            "--log-level",
-            "warning",
         ]
         gateway_url = f"http://127.0.0.1:{gateway_port}"
-        with started("gateway", gateway_command, gateway_url, "/readyz", {}) as gateway:
-            targets.append(Target("gateway", gateway_url, gateway))
-            print("measuring direct and gateway", flush=True)
-            for target in targets:
+        runs = [("gateway", questions)]
+        if not args.no_repeated:
+            runs.append(("gateway, one question", [REPEATED]))
+        for name, asked in runs:
+            # A fresh process for each: neither run warms the other's caches or memory.
+            with started("gateway", gateway_command, gateway_url, "/readyz", {}) as gateway:
+                target = Target(name, gateway_url, gateway, questions=asked)
+                targets.append(target)
+                print(f"measuring {name}", flush=True)
                 measure(target, args.duration, args.streams)
+                target.results.update(analysis_cache(gateway_url))
         if not args.no_litellm:
             binary = litellm_venv()
             version = subprocess.run(
@@ -318,7 +401,11 @@ def main() -> None:
             litellm_url = f"http://127.0.0.1:{litellm_port}"
             with started("litellm", command, litellm_url, "/health/liveliness", env) as litellm:
                 target = Target(
-                    "litellm", litellm_url, litellm, {"Authorization": f"Bearer {LITELLM_KEY}"}
+                    "litellm",
+                    litellm_url,
+                    litellm,
+                    {"Authorization": f"Bearer {LITELLM_KEY}"},
+                    questions=questions,
                 )
                 targets.append(target)
                 print("measuring litellm", flush=True)
@@ -344,6 +431,17 @@ def report(targets: list[Target]) -> None:
             f"| {cell('ttfb_ms')} | {r['cpu_ms_per_request']:.2f} | {r['peak_rss_mb']:.0f} |"
         )
     print("\n".join(rows))
+    print()
+    for target in targets:
+        r = target.results
+        line = (
+            f"{target.name}: load average {r['load_before']:.2f} before, {r['load_after']:.2f} "
+            f"after; {target.asked:,} questions asked, {len(set(target.questions)):,} distinct"
+        )
+        if "cache_hit" in r:
+            line += f"; understanding cache: {r['cache_hit']:,.0f} hits, "
+            line += f"{r.get('cache_miss', 0):,.0f} misses"
+        print(line)
     by_name = {t.name: t.results for t in targets}
     if "litellm" in by_name:
         gateway, litellm = by_name["gateway"], by_name["litellm"]

@@ -40,11 +40,12 @@ def create_app(settings: Settings | None = None, service: ChatService | None = N
     app.state.limiter = RateLimiter(settings.limits, settings.redis.url, settings.redis.prefix)
     app.state.started = False
     errors.install(app)
-    app.include_router(admin.router)  # before v1's catch-all of unknown /api/v1 paths
-    app.include_router(admin_page.router)
-    app.include_router(v1.router)
-    app.include_router(health.router)
+    # Routes are matched in order: the busiest first (their paths do not overlap).
     app.include_router(openai.router)
+    app.include_router(admin.router)  # before v1's catch-all of unknown /api/v1 paths
+    app.include_router(v1.router)
+    app.include_router(admin_page.router)
+    app.include_router(health.router)
     app.add_middleware(BodyLimit, max_bytes=settings.service.max_body_bytes)
     app.add_middleware(BodyLimit, max_bytes=settings.facade.max_body_bytes, prefix="/v1/")
     security.install(app, settings)

@@ -6,6 +6,7 @@ question: one that gets no answer, or whose back ends all fail, is recorded for 
 
 from __future__ import annotations
 
+import gc
 import logging
 import unicodedata
 import uuid
@@ -70,6 +71,8 @@ class Prepared:
     analysis: Analysis | None = None
     #: The question as understood, when pinyin conversion or typo correction changed it.
     did_you_mean: str | None = None
+    #: Whether the reply carries the answer as plain text too (``answer_text``).
+    plain_text: bool = True
 
     def reply(self, text: str) -> str:
         """``text`` in the resident's own script (Traditional for those who wrote it)."""
@@ -141,6 +144,9 @@ class ChatService:
     async def _learn(self, knowledge: KnowledgeBase) -> None:
         """Teach the understanding pipeline the knowledge base's words."""
         await anyio.to_thread.run_sync(self.pipeline.learn, knowledge)
+        # Millions of long-lived objects (lexicons, indexes): out of the cyclic collector's
+        # sight, or each of its full passes stalls every request for 0.1–0.3 s.
+        gc.freeze()
 
     async def aclose(self) -> None:
         for backend in self.backends.values():
@@ -184,11 +190,18 @@ class ChatService:
         return Prepared(query, notices, language, analysis, did_you_mean(analysis, masked.text))
 
     async def answer(
-        self, request: ChatRequest, locale: str, history: Sequence[Turn] | None = None
+        self,
+        request: ChatRequest,
+        locale: str,
+        history: Sequence[Turn] | None = None,
+        *,
+        plain_text: bool = True,
     ) -> ChatResponse:
         """``history``: the earlier turns, when the caller keeps the conversation itself (the
-        OpenAI-compatible API); otherwise the session's are used."""
+        OpenAI-compatible API); otherwise the session's are used. ``plain_text=False``: leave
+        ``answer_text`` empty (for callers that never show it)."""
         prepared = self.prepare(request, locale)
+        prepared.plain_text = plain_text
         prepared.query = await self.translation.question(prepared.query)
         plan, conversation = await self._plan(prepared.query, history)
         try:
@@ -202,11 +215,17 @@ class ChatService:
         return await self._respond(prepared, backend, answer)
 
     async def stream(
-        self, request: ChatRequest, locale: str, history: Sequence[Turn] | None = None
+        self,
+        request: ChatRequest,
+        locale: str,
+        history: Sequence[Turn] | None = None,
+        *,
+        plain_text: bool = True,
     ) -> AsyncIterator[tuple[str, Any]]:
         """``(event, data)`` pairs: ``delta``/``replace`` text, then ``citations`` and ``done``,
         or ``error``. Bad input raises before the first event, so it gets a plain error reply."""
         prepared = self.prepare(request, locale)
+        prepared.plain_text = plain_text
         return self._stream(prepared, history)
 
     async def _stream(
@@ -291,7 +310,9 @@ class ChatService:
             message_id=message_id,
             session_id=query.session_id,
             answer=prepared.reply(answer.text),
-            answer_text=prepared.reply(markdown_to_text(answer.text)),
+            answer_text=prepared.reply(markdown_to_text(answer.text))
+            if prepared.plain_text
+            else "",
             language=answer.language,
             found=True,
             citations=[

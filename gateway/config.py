@@ -69,6 +69,9 @@ class UnderstandingConfig(Section):
     )
     #: Options by stage name, e.g. ``[understanding.options.sanitize] max_chars = 500``.
     options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    #: Analyses of recent questions kept in memory (residents ask the same questions again
+    #: and again); 0: every question is analysed anew.
+    cache_size: int = Field(4096, ge=0)
 
 
 class TranslationConfig(Section):

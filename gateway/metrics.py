@@ -73,6 +73,11 @@ QUESTIONS = Counter(
     "Questions by the resident's language (the question's, after detection).",
     ["language"],
 )
+UNDERSTANDING_CACHE = Counter(
+    "gateway_understanding_cache",
+    "Questions whose analysis was found among the recent ones (hit) or made anew (miss).",
+    ["result"],
+)
 CORRECTIONS = Counter(
     "gateway_corrections_total",
     "Questions an understanding stage changed (typo, pinyin, script, …), by stage.",

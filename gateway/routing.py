@@ -381,9 +381,7 @@ class Router:
         return {name: await lane.status() for name, lane in self.lanes.items()}
 
 
-def _attempt(
-    plan: Plan, lane: Lane, outcome: str, started: float | None, detail: str = ""
-) -> None:
+def _attempt(plan: Plan, lane: Lane, outcome: str, started: float | None, detail: str = "") -> None:
     """Record what a back end did with the question, in the plan and in the metrics."""
     plan.attempts.append(Attempt(lane.name, outcome, detail))
     metrics.BACKEND_REQUESTS.labels(lane.name, outcome).inc()

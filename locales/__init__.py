@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -48,6 +48,11 @@ def _catalogs() -> dict[str, dict[str, Any]]:
         if entry.name.endswith(".json"):
             catalogs[entry.name[: -len(".json")]] = json.loads(entry.read_text(encoding="utf-8"))
     return catalogs
+
+
+@cache
+def _by_lower() -> dict[str, str]:
+    return {code.lower(): code for code in _catalogs()}
 
 
 def available() -> list[str]:
@@ -105,7 +110,7 @@ def match(tag: str | None) -> str | None:
     if not tag:
         return None
     tag = tag.strip().replace("_", "-").lower()
-    by_lower = {code.lower(): code for code in _catalogs()}
+    by_lower = _by_lower()
     if tag in by_lower:
         return by_lower[tag]
     if tag in _ALIASES and _ALIASES[tag].lower() in by_lower:
@@ -120,6 +125,7 @@ def match(tag: str | None) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1024)  # every request negotiates; browsers send few distinct headers
 def negotiate(
     requested: str | None, accept_language: str | None, default: str = DEFAULT_LOCALE
 ) -> str:

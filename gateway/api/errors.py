@@ -33,7 +33,7 @@ def error_response(request: Request, error: GatewayError) -> JSONResponse:
     )
 
 
-def _is_json(request: Request) -> bool:
+def is_json(request: Request) -> bool:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     return media_type == "application/json" or media_type.endswith("+json")
 
@@ -48,7 +48,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     body = exc.body if isinstance(exc.body, dict) else {}
     lang = body.get("lang") if isinstance(body.get("lang"), str) else None
     request_locale(request, lang if lang and len(lang) <= 35 else None)
-    if request.method in ("POST", "PUT", "PATCH") and not _is_json(request):
+    if request.method in ("POST", "PUT", "PATCH") and not is_json(request):
         return error_response(request, GatewayError("unsupported_media_type"))
     problems = exc.errors()
     if any(problem.get("type") == "json_invalid" for problem in problems):

@@ -9,12 +9,14 @@ must not take the service down with them. docs/safety.md.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 import time
 
 from limits import RateLimitItem, parse_many
 from limits.aio import strategies
+from limits.aio.storage import MemoryStorage
 from limits.storage import storage_from_string
 
 from gateway.config import ConfigError, LimitsConfig
@@ -44,6 +46,50 @@ def storage_uri(config: LimitsConfig, redis_url: str = "") -> str:
     return uri if uri.startswith("async+") else f"async+{uri}"
 
 
+class SweptMemoryStorage(MemoryStorage):
+    """limits' in-process storage, rid of expired entries at most once every ``SWEEP_SECONDS``
+    and in one pass on the event loop.
+
+    limits 5.x starts sweeping every key again as soon as its last sweep ended (at the next
+    hit), handing each key's search to a thread (``asyncio.to_thread``): with thousands of
+    client addresses that took a sixth of the gateway's CPU (docs/benchmarks.md). Expired
+    entries only take memory — a hit reads its own key's window whatever is left in it — so
+    sweeping less often changes no decision. The pass has no ``await`` in it, so no hit can
+    slip in between a key's search and its trim (limits' own sweep can lose an entry there).
+    """
+
+    SWEEP_SECONDS = 1.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._next_sweep = 0.0
+
+    # limits calls this (a name-mangled private method) on every hit.
+    async def _MemoryStorage__schedule_expiry(self) -> None:
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.SWEEP_SECONDS
+            self._sweep()
+
+    def _sweep(self) -> None:
+        now = time.time()
+        for key, events in list(self.events.items()):
+            # Newest first: most keys have nothing expired, which their last entry tells.
+            if events and events[-1].expiry > now:
+                continue
+            kept = events[: bisect.bisect_left(events, -now, key=lambda event: -event.expiry)]
+            if kept:
+                self.events[key] = kept
+            else:
+                del self.events[key]
+                self.locks.pop(key, None)
+        for key, expiry in list(self.expirations.items()):
+            if expiry <= now:
+                self.storage.pop(key, None)
+                del self.expirations[key]
+                self.locks.pop(key, None)
+
+
 class RateLimiter:
     def __init__(self, config: LimitsConfig, redis_url: str = "", key_prefix: str = "") -> None:
         self.config = config
@@ -53,7 +99,10 @@ class RateLimiter:
             # redis-py, the client the rest of the gateway uses (``limits`` defaults to coredis).
             options = {"implementation": "redispy", "key_prefix": f"{key_prefix}limits"}
         try:
-            self.storage = storage_from_string(uri, **options)
+            if uri == "async+memory://":
+                self.storage = SweptMemoryStorage()
+            else:
+                self.storage = storage_from_string(uri, **options)
         except Exception as exc:  # the library raises several kinds for a bad URI
             raise ConfigError(f"limits.storage_uri: {exc}") from exc
         self.strategy = _STRATEGIES[config.strategy](self.storage)

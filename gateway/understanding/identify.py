@@ -19,6 +19,7 @@ from collections import Counter
 from functools import cache
 
 from langdetect import DetectorFactory, detector_factory
+from langdetect.detector import Detector
 from langdetect.lang_detect_exception import LangDetectException
 from pydantic import BaseModel, ConfigDict
 
@@ -229,6 +230,35 @@ def _common(candidates: dict[str, float], locale: str) -> set[str]:
     }
 
 
+class CandidateDetector(Detector):
+    """langdetect's detector, updating only the languages with a prior: one without stays at
+    0 whatever n-gram it reads, so leaving it out changes no probability (the same floats, in
+    the same order) and saves most of the work — 33 of langdetect's 55 languages are Latin
+    candidates, 4 Cyrillic."""
+
+    def set_prior_map(self, prior_map: dict[str, float]) -> None:
+        super().set_prior_map(prior_map)
+        self._live = [index for index, prior in enumerate(self.prior_map) if prior > 0]
+
+    def _update_lang_prob(self, prob: list[float], word: str | None, alpha: float) -> bool:
+        if word is None or word not in self.word_lang_prob_map:
+            return False
+        lang_prob_map = self.word_lang_prob_map[word]
+        weight = alpha / self.BASE_FREQ
+        for index in self._live:
+            prob[index] *= weight + lang_prob_map[index]
+        return True
+
+    def _normalize_prob(self, prob: list[float]) -> float:
+        maxp, sump = 0.0, sum(prob)
+        for index in self._live:
+            p = prob[index] / sump
+            if maxp < p:
+                maxp = p
+            prob[index] = p
+        return maxp
+
+
 def detect(text: str, candidates: dict[str, float], locale: str) -> str:
     """langdetect's choice among ``candidates`` (language → prior weight).
 
@@ -243,7 +273,7 @@ def detect(text: str, candidates: dict[str, float], locale: str) -> str:
     if preferred in prior:
         prior[preferred] *= LOCALE_PRIOR
     detector_factory.init_factory()
-    detector = detector_factory._factory.create()
+    detector = CandidateDetector(detector_factory._factory)
     detector.set_prior_map(prior)
     detector.append(text)
     try:

@@ -1,8 +1,17 @@
-"""The understanding pipeline: the configured stages, run in order."""
+"""The understanding pipeline: the configured stages, run in order.
+
+Analyses of recent questions are kept (``[understanding] cache_size``, least recently asked out
+first): residents ask the same questions again and again, and a question's analysis depends
+only on its text, the UI locale, whether it may be corrected and what the stages have learnt —
+so the cache is emptied whenever they learn (a knowledge-base reload).
+"""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from pydantic import ValidationError
 
@@ -15,8 +24,14 @@ ASKED_AS_TYPED = "skipped: the resident asked for the question as typed"
 
 
 class Pipeline:
-    def __init__(self, stages: Sequence[Stage]) -> None:
+    def __init__(self, stages: Sequence[Stage], cache_size: int = 0) -> None:
         self.stages = list(stages)
+        self.cache_size = cache_size
+        #: (text, locale, correct) → the analysis and the stages that changed the text.
+        self._cache: OrderedDict[tuple[str, str, bool], tuple[Analysis, tuple[str, ...]]] = (
+            OrderedDict()
+        )
+        self._cache_lock = threading.Lock()
         if any(stage.uses_lexicon for stage in self.stages):
             from gateway.understanding.lexicon import base_lexicon
 
@@ -26,6 +41,8 @@ class Pipeline:
         for stage in self.stages:
             if stage.uses_lexicon:
                 stage.learn(lexicon)
+        with self._cache_lock:
+            self._cache.clear()
 
     def learn(self, knowledge: KnowledgeBase) -> None:
         """Add the knowledge base's words and phrasing to what the stages know."""
@@ -50,11 +67,34 @@ class Pipeline:
             except ValidationError as exc:
                 raise ConfigError(f"understanding stage {name!r}: {describe(exc)}") from exc
             stages.append(stage_class(options))
-        return cls(stages)
+        return cls(stages, config.cache_size)
 
     def run(self, text: str, locale: str = "zh-CN", correct: bool = True) -> Analysis:
         """Understand ``text``; with ``correct=False`` the correcting stages are skipped."""
+        if not self.cache_size:
+            return self._run(text, locale, correct)[0]
+        key = (text, locale, correct)
+        with self._cache_lock:
+            kept = self._cache.get(key)
+            if kept is not None:
+                self._cache.move_to_end(key)
+        if kept is not None:
+            metrics.UNDERSTANDING_CACHE.labels("hit").inc()
+            analysis, changed_by = kept
+            for name in changed_by:
+                metrics.CORRECTIONS.labels(name).inc()
+            return _copy(analysis)
+        metrics.UNDERSTANDING_CACHE.labels("miss").inc()
+        analysis, changed_by = self._run(text, locale, correct)
+        with self._cache_lock:
+            self._cache[key] = (_copy(analysis), changed_by)
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return analysis
+
+    def _run(self, text: str, locale: str, correct: bool) -> tuple[Analysis, tuple[str, ...]]:
         analysis = Analysis(original=text, text=text, locale=locale, correct=correct)
+        changed_by: list[str] = []
         for stage in self.stages:
             before, steps = analysis.text, len(analysis.trace)
             if stage.corrective and not correct:
@@ -66,8 +106,19 @@ class Pipeline:
                 analysis.trace.append(Step(stage.name, before, before))
             if analysis.text != before:
                 metrics.CORRECTIONS.labels(stage.name).inc()
+                changed_by.append(stage.name)
                 analysis.autocorrected |= stage.corrective
-        return analysis
+        return analysis, tuple(changed_by)
+
+
+def _copy(analysis: Analysis) -> Analysis:
+    """A copy whose lists and notes the caller may change without touching the cached one."""
+    return replace(
+        analysis,
+        trace=list(analysis.trace),
+        corrections=list(analysis.corrections),
+        notes=dict(analysis.notes),
+    )
 
 
 def pipeline_for(settings: Settings) -> Pipeline:

@@ -248,6 +248,18 @@ async def test_health_readiness_and_docs(client):
             "invalid_json",
         ),
         (
+            {"content": b'{"messages": "\xff"}', "headers": {"content-type": "application/json"}},
+            400,
+            "invalid_json",
+        ),
+        ({"content": b"", "headers": {"content-type": "application/json"}}, 422, "invalid_request"),
+        ({"content": b'{"messages": []}'}, 415, "unsupported_media_type"),
+        (
+            {"content": b"", "headers": {"content-type": "text/plain"}},
+            415,
+            "unsupported_media_type",
+        ),
+        (
             {"content": b"messages=1", "headers": {"content-type": "text/plain"}},
             415,
             "unsupported_media_type",

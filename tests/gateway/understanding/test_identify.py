@@ -90,3 +90,30 @@ def test_locale_language():
 
 def test_scripts_counts_letters_only():
     assert scripts("社保 app 123？") == {"Han": 2, "Latin": 3}
+
+
+@pytest.mark.parametrize(
+    ("text", "script"),
+    [
+        ("How do I renew my residence permit in Shanghai", "Latin"),
+        ("Comment renouveler mon titre de séjour", "Latin"),
+        ("Bagaimana cara memperpanjang visa kerja saya", "Latin"),
+        ("Как продлить визу", "Cyrillic"),
+        ("visa", "Latin"),
+    ],
+)
+def test_the_candidate_detector_gives_langdetects_own_probabilities(text, script):
+    """Skipping the languages without a prior must not move a single float."""
+    from langdetect import detector_factory
+
+    from gateway.understanding.identify import SCRIPT_CANDIDATES, CandidateDetector
+
+    detector_factory.init_factory()
+    stock = detector_factory._factory.create()
+    lean = CandidateDetector(detector_factory._factory)
+    for detector in (stock, lean):
+        detector.set_prior_map(dict(SCRIPT_CANDIDATES[script]))
+        detector.append(text)
+    assert [(p.lang, p.prob) for p in lean.get_probabilities()] == [
+        (p.lang, p.prob) for p in stock.get_probabilities()
+    ]
