@@ -44,6 +44,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+from facade_config import write_gateway_config
 from questions import REPEATED, varied
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -312,24 +313,7 @@ def main() -> None:
     backend_port, gateway_port, litellm_port = free_port(), free_port(), free_port()
     backend_url = f"http://127.0.0.1:{backend_port}"
     work = Path(tempfile.mkdtemp(prefix="overhead-", dir=VAR))
-    (work / "gateway.toml").write_text(
-        textwrap.dedent(
-            f"""
-            [state]
-            database_url = "sqlite:///{work}/state.db"
-
-            [[backends]]
-            name = "llm"
-            type = "openai"
-            base_url = "{backend_url}/v1"
-            model = "m"
-            max_concurrency = 256
-
-            [[routes]]
-            backends = ["llm"]
-            """
-        )
-    )
+    gateway_toml = write_gateway_config(work, backend_url)
     (work / "litellm.yaml").write_text(
         textwrap.dedent(
             f"""
@@ -358,7 +342,7 @@ def main() -> None:
         gateway_command = [
             str(Path(python).with_name("gateway")),
             "--config",
-            str(work / "gateway.toml"),
+            str(gateway_toml),
             "--port",
             str(gateway_port),
         ]

@@ -24,7 +24,6 @@ import pstats
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
@@ -33,35 +32,13 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from facade_config import write_gateway_config  # noqa: E402  (bench/facade_config.py)
 from questions import REPEATED, varied  # noqa: E402  (bench/questions.py)
 
 from gateway import logs  # noqa: E402
 from gateway.app import create_app  # noqa: E402
 from gateway.config import load_settings  # noqa: E402
 from tests.processes import free_port  # noqa: E402
-
-
-def config(folder: Path, backend_url: str) -> Path:
-    path = folder / "gateway.toml"
-    path.write_text(
-        textwrap.dedent(
-            f"""
-            [state]
-            database_url = "sqlite:///{folder}/state.db"
-
-            [[backends]]
-            name = "llm"
-            type = "openai"
-            base_url = "{backend_url}/v1"
-            model = "m"
-            max_concurrency = 256
-
-            [[routes]]
-            backends = ["llm"]
-            """
-        )
-    )
-    return path
 
 
 async def ask(app, question: str, number: int) -> int:  # type: ignore[no-untyped-def]
@@ -154,7 +131,7 @@ def main() -> None:
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        settings = load_settings(str(config(folder, url)))
+        settings = load_settings(str(write_gateway_config(folder, url)))
         with open("/dev/null", "w") as sink:
             logs.configure(settings.logging, stream=sink)
             app = create_app(settings)
