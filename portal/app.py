@@ -122,13 +122,19 @@ def build_page(blocks: gr.Blocks, client: GatewayClient, settings: Settings, loc
         )
 
     async def ask_typed(
-        text: str, history: list[Message], session_id: str | None, agent_: str | None
+        text: str,
+        history: list[Message],
+        session_id: str | None,
+        agent_: str | None,
+        request: gr.Request,
     ) -> AsyncIterator[tuple[Any, ...]]:
-        async for update in conversation.ask(text, history, session_id, agent=agent_):
+        async for update in conversation.ask(
+            text, history, session_id, agent=agent_, resident=resident_address(request)
+        ):
             yield outputs(update)
 
     async def ask_chip(
-        history: list[Message], session_id: str | None, event: gr.EventData
+        history: list[Message], session_id: str | None, event: gr.EventData, request: gr.Request
     ) -> AsyncIterator[tuple[Any, ...]]:
         data = event._data or {}
         async for update in conversation.ask(
@@ -137,6 +143,7 @@ def build_page(blocks: gr.Blocks, client: GatewayClient, settings: Settings, loc
             session_id,
             correct=bool(data.get("correct", True)),
             agent=data.get("agent") or None,
+            resident=resident_address(request),
         ):
             yield outputs(update)
 
@@ -156,15 +163,21 @@ def build_page(blocks: gr.Blocks, client: GatewayClient, settings: Settings, loc
             give_back, [restore], [question], **INSTANT
         )
 
-    async def rate(message_id: str | None, note: str, helpful_: bool) -> tuple[Any, ...]:
-        thanks = await conversation.rate(message_id, helpful_, note)
+    async def rate(
+        message_id: str | None, note: str, helpful_: bool, request: gr.Request
+    ) -> tuple[Any, ...]:
+        thanks = await conversation.rate(message_id, helpful_, note, resident_address(request))
         return gr.update(visible=False), "", page.feedback_status(thanks)
 
-    async def rate_helpful(message_id: str | None, note: str) -> tuple[Any, ...]:
-        return await rate(message_id, note, True)
+    async def rate_helpful(
+        message_id: str | None, note: str, request: gr.Request
+    ) -> tuple[Any, ...]:
+        return await rate(message_id, note, True, request)
 
-    async def rate_unhelpful(message_id: str | None, note: str) -> tuple[Any, ...]:
-        return await rate(message_id, note, False)
+    async def rate_unhelpful(
+        message_id: str | None, note: str, request: gr.Request
+    ) -> tuple[Any, ...]:
+        return await rate(message_id, note, False, request)
 
     rated = [feedback, comment, feedback_status]
     helpful.click(rate_helpful, [answer_id, comment], rated, **QUIET).then(
@@ -219,6 +232,14 @@ def build_blocks(client: GatewayClient, settings: Settings) -> gr.Blocks:
         with blocks.route(locales.info(code).name, page_path(code, default), show_in_navbar=False):
             build_page(blocks, client, settings, code)
     return blocks
+
+
+def resident_address(request: gr.Request | None) -> str | None:
+    """The address a resident's event came from. The portal's app resolves a trusted reverse
+    proxy's ``X-Forwarded-For`` before Gradio sees the request (``security.install``), so this
+    is the resident's, not nginx's."""
+    client = getattr(request, "client", None) if request is not None else None
+    return getattr(client, "host", None) or None
 
 
 def _default_locale(settings: Settings) -> str:

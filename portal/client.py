@@ -3,6 +3,12 @@
 Give it the gateway's URL, or any ``httpx.AsyncClient`` (an ASGI transport in tests). Errors
 come back as :class:`GatewayUnavailable` carrying the gateway's localized message, so the
 portal can show residents exactly what the gateway said.
+
+The portal is a reverse proxy as far as the gateway is concerned: every resident's question
+arrives from the portal's address. So questions and ratings name the resident's own address
+(``resident``) in ``X-Forwarded-For``, and the gateway — trusting the portal's address
+(``[limits] trusted_proxies``) — counts its per-address limits per resident, not for the portal
+as a whole.
 """
 
 from __future__ import annotations
@@ -44,9 +50,10 @@ class GatewayClient:
         session_id: str | None = None,
         correct: bool = True,
         agent: str | None = None,
+        resident: str | None = None,
     ) -> dict[str, Any]:
         body = _chat_body(message, lang, session_id, correct, agent)
-        return await self._json("POST", "/api/v1/chat", lang, body)
+        return await self._json("POST", "/api/v1/chat", lang, body, resident)
 
     async def stream(
         self,
@@ -56,14 +63,16 @@ class GatewayClient:
         session_id: str | None = None,
         correct: bool = True,
         agent: str | None = None,
+        resident: str | None = None,
     ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         """``(event, data)`` pairs as the gateway sends them (``delta``, ``replace``,
         ``citations``, ``done``, ``error``). ``correct=False`` asks the gateway to take the
-        question exactly as typed, without spelling or pinyin correction."""
+        question exactly as typed, without spelling or pinyin correction. ``resident``: the
+        address the question came from (see the module's docstring)."""
         body = {**_chat_body(message, lang, session_id, correct, agent), "stream": True}
         try:
             async with self.http.stream(
-                "POST", "/api/v1/chat", json=body, headers=_headers(lang)
+                "POST", "/api/v1/chat", json=body, headers=_headers(lang, resident)
             ) as response:
                 if response.status_code != 200:
                     await response.aread()
@@ -85,16 +94,28 @@ class GatewayClient:
         return (await self._json("GET", f"/api/v1/categories?lang={lang}", lang))["categories"]
 
     async def feedback(
-        self, message_id: str, helpful: bool, *, lang: str, comment: str | None = None
+        self,
+        message_id: str,
+        helpful: bool,
+        *,
+        lang: str,
+        comment: str | None = None,
+        resident: str | None = None,
     ) -> str:
         body = {"message_id": message_id, "helpful": helpful, "comment": comment, "lang": lang}
-        return (await self._json("POST", "/api/v1/feedback", lang, body))["message"]
+        return (await self._json("POST", "/api/v1/feedback", lang, body, resident))["message"]
 
     async def _json(
-        self, method: str, path: str, lang: str, body: dict[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        lang: str,
+        body: dict[str, Any] | None = None,
+        resident: str | None = None,
     ) -> dict[str, Any]:
+        headers = _headers(lang, resident)
         try:
-            response = await self.http.request(method, path, json=body, headers=_headers(lang))
+            response = await self.http.request(method, path, json=body, headers=headers)
         except httpx.HTTPError as exc:
             raise GatewayUnavailable("unreachable", str(exc)) from exc
         if response.status_code != 200:
@@ -115,8 +136,11 @@ def _chat_body(
     return body
 
 
-def _headers(lang: str) -> dict[str, str]:
-    return {"Accept-Language": lang}
+def _headers(lang: str, resident: str | None = None) -> dict[str, str]:
+    headers = {"Accept-Language": lang}
+    if resident:
+        headers["X-Forwarded-For"] = resident
+    return headers
 
 
 def _error(response: httpx.Response) -> GatewayUnavailable:

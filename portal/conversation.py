@@ -44,9 +44,11 @@ class Conversation:
         *,
         correct: bool = True,
         agent: str | None = None,
+        resident: str | None = None,
     ) -> AsyncIterator[Update]:
         """Stream one answer: the question with 正在查找…, the answer as it arrives, then the
-        complete answer, or an alert with the question kept in the box."""
+        complete answer, or an alert with the question kept in the box. ``resident``: the
+        resident's address, for the gateway's per-address limits."""
         question = question.strip()
         messages = [*messages, Message("user", question)] if question else list(messages)
         yield Update(self.show(messages, state="searching"), messages, session_id)
@@ -58,6 +60,7 @@ class Conversation:
                 session_id=session_id,
                 correct=correct,
                 agent=agent,
+                resident=resident,
             ):
                 if event in ("delta", "replace"):
                     partial = partial + data["text"] if event == "delta" else data["text"]
@@ -123,12 +126,18 @@ class Conversation:
             "</section>"
         )
 
-    async def rate(self, message_id: str | None, helpful: bool, comment: str) -> str:
+    async def rate(
+        self, message_id: str | None, helpful: bool, comment: str, resident: str | None = None
+    ) -> str:
         if not message_id:
             return ""
         try:
             return await self.client.feedback(
-                message_id, helpful, lang=self.locale, comment=comment.strip() or None
+                message_id,
+                helpful,
+                lang=self.locale,
+                comment=comment.strip() or None,
+                resident=resident,
             )
         except GatewayUnavailable as error:
             return error.message

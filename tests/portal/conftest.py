@@ -13,6 +13,9 @@ def run_portal(tmp_path_factory, **settings: str) -> Iterator[str]:
     env = {
         "GATEWAY_STATE__DATABASE_URL": f"sqlite:///{folder / 'state.db'}",
         "TEST_LOG_DIR": str(folder),
+        # Every browser of these suites is one resident at 127.0.0.1, asking far more often
+        # than the default per-address limit allows a real one.
+        "GATEWAY_LIMITS__PER_IP": "10000/minute",
         **settings,
     }
     with running([script("portal"), "--port", str(port)], port, env) as url:

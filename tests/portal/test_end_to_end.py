@@ -1,9 +1,12 @@
 """The real ``portal`` command, asked over HTTP and through a real browser."""
 
+import re
+
 import httpx
 import pytest
 
 import locales
+from tests.portal.conftest import run_portal
 
 pytestmark = pytest.mark.slow
 
@@ -63,3 +66,49 @@ def test_a_misspelt_question_shows_did_you_mean_and_can_be_asked_as_typed(portal
     assert answers.nth(1).locator(".did-you-mean").count() == 0
     assert "居住正怎么办理" in transcript.locator("article.from-resident").nth(1).inner_text()
     page.close()
+
+
+@pytest.fixture(scope="module")
+def limited_portal_url(tmp_path_factory):
+    yield from run_portal(tmp_path_factory, GATEWAY_LIMITS__PER_IP="2/minute")
+
+
+def test_residents_behind_a_proxy_are_limited_each_by_their_own_address(
+    limited_portal_url, browser
+):
+    """The portal names each resident's address to the gateway: a busy resident is told to
+    wait, with the question kept, while another one behind the same proxy is still answered."""
+
+    def resident(address: str):
+        # As nginx in front of the portal would send it (127.0.0.1 is a trusted proxy).
+        context = browser.new_context(
+            locale="zh-CN", extra_http_headers={"X-Forwarded-For": address}
+        )
+        page = context.new_page()
+        page.goto(limited_portal_url + "/?lang=zh-CN")
+        return context, page
+
+    def ask(page, question: str, answers: int) -> None:
+        page.get_by_label("您的问题").fill(question)
+        page.get_by_role("button", name="发送").click()
+        page.wait_for_function(
+            f"document.querySelectorAll('#transcript article.from-assistant').length === {answers}"
+            " && document.querySelector('#transcript').dataset.state === 'done'",
+            timeout=20_000,
+        )
+
+    busy_context, busy = resident("198.51.100.1")
+    ask(busy, "居住证怎么办理", 1)
+    ask(busy, "社保卡丢了怎么办", 2)
+    ask(busy, "护照怎么办理", 3)
+    refused = busy.locator("#transcript article.from-assistant").nth(2).inner_text()
+    wait = re.escape(locales.text("error.rate_limited", "zh-CN", seconds=0)).replace("0", r"\d+")
+    assert re.search(wait, refused)
+    assert busy.get_by_label("您的问题").input_value() == "护照怎么办理"
+    busy_context.close()
+
+    other_context, other = resident("198.51.100.2")
+    ask(other, "护照怎么办理", 1)
+    answer = other.locator("#transcript article.from-assistant").first
+    assert answer.get_by_role("link", name="（示例）").count() >= 1
+    other_context.close()
