@@ -12,8 +12,9 @@ replaced by ＊ and the text goes on) or ``review`` (the text goes on; the event
 staff to look at). Category and action may be left out (``default``, ``block``). Blank lines
 and lines starting with ``#`` are skipped. A term listed twice keeps its strongest action.
 
-Terms and texts are compared after :mod:`gateway.safety.normalize`. A term made of Latin
-letters or digits only matches whole words (``ass`` is not found in ``class``).
+Terms and texts are compared after :mod:`gateway.safety.normalize`, and once more with the
+letters slipped between Chinese characters left out (办x假x证). A term made of Latin letters or
+digits only matches whole words (``ass`` is not found in ``class``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Literal
 
 import ahocorasick
 
-from gateway.safety.normalize import aligned, normalize, table
+from gateway.safety.normalize import aligned, letter_noise, normalize, table
 
 log = logging.getLogger("gateway.safety")
 
@@ -126,23 +127,56 @@ class Lexicon:
         """Every term in ``text``, in order of where it ends."""
         if not self.size:
             return []
-        keyed = _keyed(text.translate(table()))
-        hits = list(self._automaton.iter(keyed))
-        if not hits:
+        normalized = text.translate(table())
+        hits = self._hits(normalized)
+        across = self._hits_across_letter_noise(normalized)
+        if not hits and not across:
             return []
         _, origin = aligned(text)
         matches = []
-        for byte_end, value in hits:
+        for start, end, term, value in hits:
+            first, last = origin[start], origin[end] + 1
+            if _whole_word(text, first, last, term):
+                matches.append(self._match(first, last, term, value))
+        if across:
+            for start, end, term, value in across:
+                matches.append(self._match(origin[start], origin[end] + 1, term, value))
+            matches.sort(key=lambda match: match.end)
+        return matches
+
+    def _hits_across_letter_noise(self, normalized: str) -> list[tuple[int, int, str, int]]:
+        """The terms found once the letters slipped between Chinese characters are left out,
+        that span such a gap (the others were found already), in ``normalized``'s positions."""
+        noise = letter_noise(normalized)
+        if not noise:
+            return []
+        pieces: list[str] = []
+        positions: list[int] = []
+        previous = 0
+        for noise_start, noise_end in [*noise, (len(normalized), len(normalized))]:
+            pieces.append(normalized[previous:noise_start])
+            positions.extend(range(previous, noise_start))
+            previous = noise_end
+        return [
+            (positions[start], positions[end], term, value)
+            for start, end, term, value in self._hits("".join(pieces))
+            if positions[end] - positions[start] != end - start
+        ]
+
+    def _hits(self, normalized: str) -> list[tuple[int, int, str, int]]:
+        """``(start, end, term, value)`` of every term in ``normalized``; ``end`` inclusive."""
+        keyed = _keyed(normalized)
+        hits = []
+        for byte_end, value in self._automaton.iter(keyed):
             byte_start = byte_end - (value & _LENGTH_MASK) + 1
             term = keyed[byte_start : byte_end + 1].encode("latin-1").decode("utf-8")
             end = len(keyed[: byte_end + 1].encode("latin-1").decode("utf-8")) - 1
-            start = end - len(term) + 1
-            category, action = self._kinds[value >> _LENGTH_BITS]
-            first, last = origin[start], origin[end] + 1
-            if not _whole_word(text, first, last, term):
-                continue
-            matches.append(Match(first, last, term, category, action))
-        return matches
+            hits.append((end - len(term) + 1, end, term, value))
+        return hits
+
+    def _match(self, start: int, end: int, term: str, value: int) -> Match:
+        category, action = self._kinds[value >> _LENGTH_BITS]
+        return Match(start, end, term, category, action)
 
 
 def _whole_word(text: str, start: int, end: int, term: str) -> bool:

@@ -8,10 +8,16 @@ The mapping is per character (a translation table built once), which keeps it fa
 it came from, so that a match can be masked in the text as the resident or back end wrote it.
 Because OpenCC is asked character by character, a Traditional character with several Simplified
 readings takes OpenCC's first one (乾 → 干): for matching, erring towards a match is right.
+
+Letters and digits slipped between Chinese characters (办x假x证, 办1假2证) cannot be dropped
+like the rest of the noise — they are words elsewhere — so :func:`letter_noise` finds them: runs
+of one or two between two Chinese characters. The lexicon matches its Chinese terms once more
+with those runs left out.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import cache
 
@@ -27,6 +33,20 @@ NOISE_CATEGORIES = frozenset(
 #: included). Characters beyond are compared as they are.
 _TABLE_LIMIT = 0x20000
 _CJK_RANGES = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))
+
+
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+#: One or two letters or digits between two Chinese characters, in normalized text.
+_LETTER_NOISE = re.compile(f"(?<=[{_HAN}])[0-9a-z]{{1,2}}(?=[{_HAN}])")
+#: The same at the end of a text still arriving: the next piece may bring the character after.
+_TRAILING_LETTER_NOISE = re.compile(f"(?<=[{_HAN}])[0-9a-z]{{1,2}}(?=[{_HAN}]|$)")
+
+
+def letter_noise(normalized: str, *, open_end: bool = False) -> list[tuple[int, int]]:
+    """Spans of ``normalized`` that may be letters slipped into a Chinese term (see above);
+    ``open_end``: count a run at the very end too (a streamed text)."""
+    pattern = _TRAILING_LETTER_NOISE if open_end else _LETTER_NOISE
+    return [match.span() for match in pattern.finditer(normalized)]
 
 
 def _is_noise(char: str) -> bool:

@@ -35,7 +35,7 @@ from gateway.errors import GatewayError
 from gateway.safety.audit import AuditLog, excerpt
 from gateway.safety.injection import InjectionScreen
 from gateway.safety.lexicon import Lexicon, LexiconError, Match, masked, strongest
-from gateway.safety.normalize import table
+from gateway.safety.normalize import aligned, letter_noise, table
 from gateway.safety.output import plain_text, safe_link, safe_url, sanitize_markdown
 
 if TYPE_CHECKING:
@@ -292,8 +292,9 @@ class StreamReview:
     prefix of the answer:
 
     - the last characters that could still be the start of a lexicon term (as many as the
-      longest term, in normalized characters) are held back until the next piece shows
-      whether they are, so a blocked term is never sent, not even in part;
+      longest term, in normalized characters, letters slipped between Chinese characters not
+      counted) are held back until the next piece shows whether they are, so a blocked term
+      is never sent, not even in part;
     - raw HTML and link targets are held back until they are known to be safe, or — for HTML
       and unsafe links — until the answer is complete and has been cleaned as a whole;
     - a ``block`` term withdraws the answer: one ``Replace`` with the safe message, and the
@@ -359,12 +360,27 @@ class StreamReview:
 
     def _lexicon_hold(self, text: str, matches: Sequence[Match]) -> int:
         keep = self.lexicon.longest - 1
-        cut = len(text)
-        mapping = table()
-        while cut > 0 and keep > 0:
-            if mapping.get(ord(text[cut - 1]), text[cut - 1]):
+        # Only the end of the text can hold the start of a term: look at enough of it for the
+        # longest term with two letters slipped after each character, and some noise.
+        start = max(0, len(text) - 3 * keep - 64)
+        normalized, origin = aligned(text[start:])
+        slipped: set[int] = set()
+        for first, after in letter_noise(normalized, open_end=True):
+            slipped.update(range(first, after))
+        position = len(normalized)
+        while position > 0 and keep > 0:
+            position -= 1
+            if position not in slipped:
                 keep -= 1
-            cut -= 1
+        while position > 0 and position - 1 in slipped:
+            position -= 1  # slipped in before the first held character: part of the term
+        if keep > 0:
+            cut = start  # all of the end looked at may be a term's start
+        elif position < len(normalized):
+            cut = start + origin[position]
+        else:
+            cut = len(text)
+        mapping = table()
         # Noise right before the held part may be inside a term still being written.
         while cut > 0 and not mapping.get(ord(text[cut - 1]), text[cut - 1]):
             cut -= 1

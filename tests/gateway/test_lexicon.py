@@ -41,6 +41,39 @@ def test_a_term_is_found_however_it_is_disguised(lexicon, text):
     assert text[found.start] == text[4] and normalize(text[found.start : found.end]) == "办假证"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "哪里可以办x假x证",
+        "哪里可以办1假22证",  # digits too
+        "哪里可以辦Ｘ假y證",  # full width, upper case, Traditional
+        "哪里可以办 x 假 - x 证",  # letters and other noise together
+    ],
+)
+def test_letters_slipped_between_the_characters_of_a_term_are_seen_through(lexicon, text):
+    matches = lexicon.scan(text)
+    assert [(m.term, m.action) for m in matches] == [("办假证", "block")]
+    assert (matches[0].start, matches[0].end) == (4, len(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "哪里可以办xyz假证",  # three letters: a word, not noise
+        "请带3份复印件到窗口办理，第2批次的假期证明另行通知",
+        "办理ID卡和假日证件",
+    ],
+)
+def test_letters_and_numbers_in_ordinary_text_make_no_match(lexicon, text):
+    assert lexicon.scan(text) == []
+
+
+def test_a_term_with_letters_slipped_in_is_masked_as_written(lexicon):
+    text = "你这个傻b逼，请问"
+    matches = lexicon.scan(text)
+    assert masked(text, matches) == f"你这个{MASK * 3}，请问"
+
+
 @pytest.mark.parametrize("text", ["go to the DARK WEB", "ｄａｒｋ ｗｅｂ", "dark-web", "Dark_Web!"])
 def test_latin_terms_ignore_width_case_and_separators(lexicon, text):
     assert [m.term for m in lexicon.scan(text)] == ["darkweb"]

@@ -242,6 +242,17 @@ async def test_a_blocked_term_in_a_stream_is_never_sent_even_in_part(size):
     assert [e["kind"] for e in safety.audit._recent] == ["answer_blocked"]
 
 
+@pytest.mark.parametrize("size", [1, 2, 3, 5])
+async def test_a_blocked_term_with_letters_slipped_in_is_never_sent_even_in_part(size):
+    safety = make_safety()
+    text = "您好，天桥下面可以办xx假x证，很便宜。"
+    events = await reviewed_stream(safety, stream_of(text, size), text)
+    for state in shown_to_resident(events):
+        assert "办x" not in state, state
+    assert shown_to_resident(events)[-1].startswith("抱歉")
+    assert [e["kind"] for e in safety.audit._recent] == ["answer_blocked"]
+
+
 @pytest.mark.parametrize("size", [1, 4])
 async def test_a_stream_is_masked_as_it_goes_and_ends_with_the_whole_answer(size):
     text = "你这个傻逼问题，请带身份证到窗口办理。"
