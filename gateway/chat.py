@@ -42,6 +42,7 @@ from gateway.state.sessions import Conversation, MemorySessionStore, SessionStor
 from gateway.state.store import Feedback, SqlStore, Store
 from gateway.text import markdown_to_text
 from gateway.translation.service import TranslationService
+from gateway.translation.stream import Piece, StreamedTranslation
 from gateway.understanding.base import Analysis
 from gateway.understanding.pipeline import Pipeline
 from gateway.understanding.reply import did_you_mean, in_resident_script
@@ -238,8 +239,10 @@ class ChatService:
         except GatewayError as error:
             yield "error", self._error_body(error, query)
             return
-        # An answer to be translated is sent whole once translated, not piece by piece.
+        # An answer to be translated is sent line by line as its lines are translated, when
+        # the back end streams (gateway/translation/stream.py), else whole once translated.
         hold = self.translation.translates(prepared.language)
+        lines: StreamedTranslation | None = None
         not_found: tuple[Backend, Answer] | None = None
         try:
             answering = self.router.stream(plan, conversation.backend_ids)
@@ -251,14 +254,19 @@ class ChatService:
                     await self._converse(query, backend, event.answer)
                     response = await self._respond(prepared, backend, event.answer)
                     if hold:
-                        yield "delta", {"text": response.answer}
+                        for piece in rest_of_answer(response, lines):
+                            yield piece
                     yield "citations", {"citations": [c.model_dump() for c in response.citations]}
                     yield "done", response.model_dump()
                     return
-                if hold:
-                    continue
                 kind = "delta" if isinstance(event, Delta) else "replace"
                 assert isinstance(event, Delta | Replace)
+                if hold:
+                    if lines is None and backend.streams:
+                        lines = self.translation.streamed(query, prepared.language)
+                    for piece in lines.feed(kind, event.text) if lines else ():
+                        yield piece
+                    continue
                 yield kind, {"text": prepared.reply(event.text)}
         except NoAnswer as failure:
             if failure.started:
@@ -267,12 +275,16 @@ class ChatService:
                 await self._keep(query, "backend_failed")
                 yield "error", self._error_body(GatewayError("backend_unavailable"), query)
                 return
+        finally:
+            if lines is not None:
+                lines.close()  # the resident left, or the answer failed: stop translating
         try:
             response = await self._not_answered(prepared, not_found)
         except GatewayError as error:
             yield "error", self._error_body(error, query)
             return
-        yield "delta", {"text": response.answer}
+        for piece in rest_of_answer(response, lines):
+            yield piece
         yield "citations", {"citations": []}
         yield "done", response.model_dump()
 
@@ -416,3 +428,9 @@ def _shared_breakers(services: Services) -> Callable[[str, BackendConfig], Break
         config.breaker_reset,
         probe_timeout=config.timeout,
     )
+
+
+def rest_of_answer(response: ChatResponse, lines: StreamedTranslation | None) -> list[Piece]:
+    """What is left to send of ``response``'s answer: all of it, or what its lines sent so far
+    (translated as they came) still lack."""
+    return lines.finish(response.answer) if lines else [("delta", {"text": response.answer})]

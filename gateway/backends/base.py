@@ -151,6 +151,12 @@ class Backend(ABC):
         if cls.ask is Backend.ask and cls.stream is Backend.stream and "type" in cls.__dict__:
             raise TypeError(f"{cls.__name__} must implement ask() or stream()")
 
+    @property
+    def streams(self) -> bool:
+        """Whether answers arrive piece by piece: the back end has a ``stream`` of its own
+        (the default one sends the whole answer at once, when it is ready)."""
+        return type(self).stream is not Backend.stream
+
     async def startup(self) -> None:
         """Load indexes, open clients. Called once before the first question."""
 

@@ -30,6 +30,7 @@ from gateway.translation.curated import CuratedTranslations
 from gateway.translation.glossary import Glossary, GlossaryError, placeholders_in
 from gateway.translation.http import HttpTranslator
 from gateway.translation.markdown import Layout, layout
+from gateway.translation.stream import StreamedTranslation
 
 log = logging.getLogger("gateway.translation")
 
@@ -112,6 +113,15 @@ class TranslationService:
     def translates(self, language: str) -> bool:
         """Whether questions and answers in ``language`` go through translation."""
         return language not in self.backend_languages
+
+    def streamed(self, query: Query, language: str) -> StreamedTranslation | None:
+        """Line-by-line translation (gateway/translation/stream.py) of the streamed answer to
+        ``query``, as the back ends got it, for a resident of ``language``; None when the answer
+        is not to be machine translated, or its language cannot be told before it is complete
+        (a question that could not be translated may be answered in its own language)."""
+        if not self.translates(language) or self.translates(query.language):
+            return None
+        return StreamedTranslation(self, query.language, language)
 
     # -- the two directions ----------------------------------------------------------------
 

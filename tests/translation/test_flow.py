@@ -4,6 +4,7 @@ translation with a notice and the original, and honest degradation."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -144,7 +145,75 @@ async def test_an_unreachable_engine_degrades_to_the_curated_answer(serve_app) -
     assert not other["found"] and codes(other) == ["question_not_translated"]
 
 
-async def test_streamed_translated_answers_arrive_whole(serve_app, server) -> None:
+STREAMED_CHINESE = """
+[[backends]]
+name = "llm"
+type = "static"
+answer = "网上补证：申请补领。\\n窗口补证：带身份证到窗口补证。\\n损坏换证：费用和网上补证一样。"
+chunk_chars = 3
+chunk_delay = 0.1
+
+[[routes]]
+match = "*"
+backends = ["llm"]
+"""
+
+
+async def streamed_events(make_settings, toml: str, message: str) -> list[tuple[float, str, dict]]:
+    """The gateway's own stream of events (no HTTP in between, which would buffer it), each
+    with the time it came, from the question."""
+    from gateway.api.schemas import ChatRequest
+    from gateway.app import create_app
+    from tests.conftest import started
+
+    app = create_app(make_settings(toml))
+    async for _ in started(app):
+        begun = time.monotonic()
+        events = await app.state.chat.stream(ChatRequest(message=message, lang="en"), "en")
+        return [(time.monotonic() - begun, name, data) async for name, data in events]
+    raise AssertionError("the app did not start")
+
+
+async def test_a_streamed_answer_is_translated_line_by_line_as_it_arrives(
+    make_settings, server
+) -> None:
+    url, _ = server
+    events = await streamed_events(
+        make_settings, libretranslate_config(url) + STREAMED_CHINESE, "How do I replace my license?"
+    )
+    names = [name for _, name, _ in events]
+    assert names[-2:] == ["citations", "done"] and set(names[:-2]) == {"delta"}
+    deltas = [data["text"] for _, name, data in events if name == "delta"]
+    done = events[-1][2]
+    assert len(deltas) >= 3  # a line at a time, not the whole answer at the end
+    assert "".join(deltas) == done["answer"]
+    assert deltas[0] == done["answer"].split("\n")[0] + "\n"
+    assert deltas[0].startswith("Replace online")
+    assert all("补证" not in delta for delta in deltas)  # translated, never the Chinese
+    assert "补证" in done["original_answer"] and "machine_translated" in codes(done)
+    # The back end takes about 1.2 s to send its last piece (12 pieces, 0.1 s apart): the
+    # first line, complete after 4 pieces, is shown long before.
+    first_delta, finished = events[0][0], events[-1][0]
+    assert finished - first_delta > 0.4
+
+
+async def test_a_streamed_answer_the_engine_cannot_translate_ends_in_chinese_with_a_note(
+    make_settings, failing_server
+) -> None:
+    events = await streamed_events(
+        make_settings,
+        libretranslate_config(failing_server) + STREAMED_CHINESE,
+        "How do I replace my license?",
+    )
+    deltas = [data["text"] for _, name, data in events if name == "delta"]
+    done = events[-1][2]
+    assert "".join(deltas) == done["answer"] and done["answer"].startswith("网上补证")
+    assert "not_translated" in codes(done)
+
+
+async def test_streamed_translated_answers_from_a_back_end_that_does_not_stream_arrive_whole(
+    serve_app, server
+) -> None:
     url, _ = server
     async with serve_app(libretranslate_config(url)) as client:
         reply = await client.post(
