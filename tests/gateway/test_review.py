@@ -231,25 +231,20 @@ def shown_to_resident(events: list) -> list[str]:
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 5])
-async def test_a_blocked_term_in_a_stream_is_never_sent_even_in_part(size):
+@pytest.mark.parametrize(
+    ("text", "start"),
+    [
+        ("您好，天桥下面可以办 假 证，很便宜。", "办 "),
+        ("您好，天桥下面可以办xx假x证，很便宜。", "办x"),  # letters slipped in
+    ],
+)
+async def test_a_blocked_term_in_a_stream_is_never_sent_even_in_part(size, text, start):
     safety = make_safety()
-    text = "您好，天桥下面可以办 假 证，很便宜。"
     events = await reviewed_stream(safety, stream_of(text, size), text)
     for state in shown_to_resident(events):
-        assert "办 假" not in state and "假 证" not in state, state
+        assert start not in state, state
     assert shown_to_resident(events)[-1].startswith("抱歉")
     assert isinstance(events[-1], Done) and events[-1].answer.metadata["withdrawn"]
-    assert [e["kind"] for e in safety.audit._recent] == ["answer_blocked"]
-
-
-@pytest.mark.parametrize("size", [1, 2, 3, 5])
-async def test_a_blocked_term_with_letters_slipped_in_is_never_sent_even_in_part(size):
-    safety = make_safety()
-    text = "您好，天桥下面可以办xx假x证，很便宜。"
-    events = await reviewed_stream(safety, stream_of(text, size), text)
-    for state in shown_to_resident(events):
-        assert "办x" not in state, state
-    assert shown_to_resident(events)[-1].startswith("抱歉")
     assert [e["kind"] for e in safety.audit._recent] == ["answer_blocked"]
 
 
