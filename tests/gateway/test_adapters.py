@@ -228,6 +228,27 @@ async def test_maxkb_opens_a_chat_streams_and_reads_sources_from_the_record(maxk
     assert again.found and again.citations
 
 
+@pytest.fixture(scope="module")
+def maxkb_v2_server():
+    with running(maxkb.create_app, version=2) as server:
+        yield server
+
+
+async def test_maxkb_2_uses_its_chat_app_paths_and_names_knowledge_bases_knowledge(
+    maxkb_v2_server,
+):
+    async with adapter("maxkb", base_url=maxkb_v2_server.url, api_version=2) as backend:
+        answer = (await events(backend))[-1].answer
+    assert answer.text == maxkb_v2_server.behaviour.answer
+    assert answer.citations[0].title == "居住证办理指南"
+    assert answer.citations[0].url == "https://zwfw.example.org/jzz/guide"
+    paths = [request["path"] for request in maxkb_v2_server.requests]
+    assert paths[0] == "/chat/api/open"
+    assert paths[1] == f"/chat/api/chat_message/{answer.conversation_id}"
+    record = f"/chat/api/historical_conversation/{answer.conversation_id}/record/"
+    assert paths[2].startswith(record)
+
+
 # -- ragflow ------------------------------------------------------------------------------------
 
 

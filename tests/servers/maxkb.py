@@ -1,10 +1,16 @@
-"""A MaxKB 1.x application's chat API (``/api/application/…``), key as ``Authorization``.
+"""A MaxKB application's chat API, key as ``Authorization``.
 
-``GET /api/application/{id}/chat/open`` → ``{code: 200, message, data: chat_id}``;
-``POST /api/application/chat_message/{chat_id}`` streams ``data: {chat_id, id, operate, content,
-node_id, up_node_id_list, is_end, usage}`` lines, the last with ``is_end: true``; the sources are
-only in the chat record, ``GET /api/application/{id}/chat/{chat_id}/chat_record/{record_id}``
-(``dataset_list``, ``paragraph_list``). A chat id the server never opened is refused.
+MaxKB 1.x (``version=1``): ``GET /api/application/{id}/chat/open`` → ``{code: 200, message, data:
+chat_id}``; ``POST /api/application/chat_message/{chat_id}`` streams ``data: {chat_id, id,
+operate, content, node_id, up_node_id_list, is_end, usage}`` lines, the last with ``is_end:
+true``; the sources are only in the chat record,
+``GET /api/application/{id}/chat/{chat_id}/chat_record/{record_id}`` (``dataset_list``,
+``paragraph_list``). A chat id the server never opened is refused.
+
+MaxKB 2.x (``version=2``) serves the same under its chat app, the application implied by the
+key: ``GET /chat/api/open``, ``POST /chat/api/chat_message/{chat_id}``, and the record at
+``GET /chat/api/historical_conversation/{chat_id}/record/{record_id}``, whose knowledge bases
+are named ``knowledge`` instead of ``dataset``.
 """
 
 from __future__ import annotations
@@ -39,13 +45,35 @@ def result(data: Any, code: int = 200, message: str = "成功") -> dict[str, Any
     return {"code": code, "message": message, "data": data}
 
 
-def create_app(behaviour: Behaviour, application_id: str = "app-1") -> FastAPI:
+def v2_paragraph(paragraph: dict[str, Any]) -> dict[str, Any]:
+    renamed = {"dataset_id": "knowledge_id", "dataset_name": "knowledge_name"}
+    return {renamed.get(key, key): value for key, value in paragraph.items()}
+
+
+def create_app(behaviour: Behaviour, application_id: str = "app-1", version: int = 1) -> FastAPI:
     app = app_with(behaviour)
     chats: dict[str, list[str]] = {}
     records: dict[str, dict[str, Any]] = {}
     app.state.chats = chats
+    if version == 2:
+        open_path, message_path = "/chat/api/open", "/chat/api/chat_message/{chat_id}"
+        record_path = "/chat/api/historical_conversation/{chat_id}/record/{record_id}"
+        knowledge: dict[str, Any] = {
+            "knowledge_list": [{"id": "ds-1", "name": "政务知识库"}],
+            "paragraph_list": [v2_paragraph(paragraph) for paragraph in PARAGRAPHS],
+        }
+    else:
+        open_path = f"/api/application/{application_id}/chat/open"
+        message_path = "/api/application/chat_message/{chat_id}"
+        record_path = (
+            f"/api/application/{application_id}/chat/{{chat_id}}/chat_record/{{record_id}}"
+        )
+        knowledge = {
+            "dataset_list": [{"id": "ds-1", "name": "政务知识库"}],
+            "paragraph_list": PARAGRAPHS,
+        }
 
-    @app.get(f"/api/application/{application_id}/chat/open")
+    @app.get(open_path)
     async def open_chat(request: Request) -> Any:
         await received(behaviour, request)
         refused = refusal(behaviour, request)
@@ -55,7 +83,7 @@ def create_app(behaviour: Behaviour, application_id: str = "app-1") -> FastAPI:
         chats[chat_id] = []
         return result(chat_id)
 
-    @app.post("/api/application/chat_message/{chat_id}")
+    @app.post(message_path)
     async def chat_message(chat_id: str, request: Request) -> Any:
         body = await received(behaviour, request)
         refused = refusal(behaviour, request, bool(body.get("stream")))
@@ -70,8 +98,7 @@ def create_app(behaviour: Behaviour, application_id: str = "app-1") -> FastAPI:
             "chat": chat_id,
             "problem_text": body["message"],
             "answer_text": behaviour.answer,
-            "dataset_list": [{"id": "ds-1", "name": "政务知识库"}],
-            "paragraph_list": PARAGRAPHS,
+            **knowledge,
         }
         if not body.get("stream", True):
             return result(
@@ -85,7 +112,7 @@ def create_app(behaviour: Behaviour, application_id: str = "app-1") -> FastAPI:
             )
         return sse(frames(behaviour, chat_id, record_id))
 
-    @app.get(f"/api/application/{application_id}/chat/{{chat_id}}/chat_record/{{record_id}}")
+    @app.get(record_path)
     async def chat_record(chat_id: str, record_id: str, request: Request) -> Any:
         await received(behaviour, request)
         record = records.get(record_id)
