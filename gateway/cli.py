@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import tempfile
@@ -38,6 +39,17 @@ def start_logging(settings: Settings, args: argparse.Namespace) -> None:
 UVICORN_LOGGING = {"log_config": None, "access_log": False}
 
 
+def unshared_workers(settings: Settings, workers: int) -> str | None:
+    """Why ``workers`` processes without Redis are not one gateway, or None when they are."""
+    if workers <= 1 or settings.redis.url:
+        return None
+    return (
+        f"{workers} workers without [redis] url: each keeps its own conversations, rate-limit "
+        "counters and circuit breakers, and a knowledge-base reload reaches only the worker "
+        "that received it (docs/deployment.md)"
+    )
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
     try:
         return load_settings(args.config)
@@ -53,6 +65,9 @@ def serve(args: argparse.Namespace) -> None:
     host = args.host or settings.server.host
     port = args.port or settings.server.port
     if args.workers > 1:
+        unshared = unshared_workers(settings, args.workers)
+        if unshared:
+            logging.getLogger("gateway").warning(unshared)
         # Each worker builds its own app from the same configuration (gateway/app.py).
         if args.config:
             os.environ[CONFIG_FILE_VARIABLE] = str(Path(args.config).resolve())

@@ -120,3 +120,12 @@ def test_frame_ancestors_default_to_this_site_and_are_written_as_browsers_compar
 def test_frame_ancestors_refuse_what_is_not_an_origin(source):
     with pytest.raises(ConfigError, match="frame_ancestors"):
         load_settings(environ={"GATEWAY_SECURITY__FRAME_ANCESTORS": f'["{source}"]'})
+
+
+def test_several_workers_without_redis_are_told_they_share_nothing(make_settings):
+    from gateway.cli import unshared_workers
+
+    assert unshared_workers(make_settings(), 1) is None
+    assert "reload reaches only" in (unshared_workers(make_settings(), 2) or "")
+    shared = make_settings('[redis]\nurl = "redis://127.0.0.1:6379/0"\n')
+    assert unshared_workers(shared, 4) is None
