@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
@@ -168,7 +168,12 @@ class Corrector:
         self.longest_lookalike = 4
         self._sound_cache: dict[str, tuple[str, ...]] = {}
         self._words_at: dict[str, list[tuple[int, float]]] = {}
-        self._candidates_at: dict[tuple[str, bytes], list[tuple[int, str]]] = {}
+        self._candidates_at: dict[tuple[str, bytes], list[tuple[int, str, float]]] = {}
+        # The bonus of each pair of characters, worked out once rather than on every lookup
+        # (the same expression, so the same floats).
+        self.cohesion: dict[str, float] = {
+            pair: COHESION * math.log(1 + count) for pair, count in lexicon.bigrams.items() if count
+        }
         self.costs: dict[str, float] = {
             "homophone": options.homophone_cost,
             "fuzzy pinyin": options.fuzzy_cost,
@@ -287,52 +292,72 @@ class Corrector:
         return (kind, cost) if kind else None
 
     def _candidates(
-        self, text: str, start: int, stop: int, suspicious: list[bool]
-    ) -> Iterator[tuple[int, str]]:
-        """Words that ``text[start:end]`` may have been meant as, with their ``end``: words that
-        sound alike, and words one look-alike character away (at a ``suspicious`` position)."""
+        self, text: str, start: int, stop: int, suspicious: list[bool], swappable: list[int]
+    ) -> list[tuple[int, str]]:
+        """Words that ``text[start:start + length]`` may have been meant as, with their
+        ``length``, each once, in the order found: words that sound alike, and words one
+        look-alike character away (at a ``suspicious`` position; ``swappable`` lists those
+        that have look-alikes)."""
         targets = self.targets if any(suspicious[start:stop]) else self.domain_targets
         by_sound, prefixes, words = targets.by_sound, targets.prefixes, targets.words
+        sound_cache = self._sound_cache
+        # The window's look-alike swaps, by offset: found once, not for every length of window.
         lookalikes = self.lookalikes
-        keys = [""]
+        swaps = [
+            (index - start, lookalikes[text[index]]) for index in swappable if start <= index < stop
+        ]
+        found: dict[tuple[int, str], None] = {}
+        keys: list[str] = []
         for end in range(start + 1, stop + 1):
-            sounds = self._sounds(text[end - 1])
+            char = text[end - 1]
+            sounds = sound_cache.get(char)
+            if sounds is None:
+                sounds = self._sounds(char)
             if not sounds:
-                return
-            keys = [f"{key} {sound}" if key else sound for key in keys for sound in sounds]
-            keys = [key for key in keys[:MAX_KEYS] if key in prefixes]
-            if end - start >= 2:
+                break
+            length = end - start
+            if length == 1:
+                keys = [sound for sound in sounds[:MAX_KEYS] if sound in prefixes]
+            elif len(keys) == 1 and len(sounds) == 1:  # the usual case: nothing to combine
+                key = f"{keys[0]} {sounds[0]}"
+                keys = [key] if key in prefixes else []
+            elif keys:
+                combined = [f"{key} {sound}" for key in keys for sound in sounds]
+                keys = [key for key in combined[:MAX_KEYS] if key in prefixes]
+            if length >= 2:
                 window = text[start:end]
                 for key in keys:
                     for word in by_sound.get(key, ()):
                         if word != window:
-                            yield end, word
-                for index in range(start, end):
-                    if suspicious[index]:
-                        offset = index - start
-                        for other in lookalikes.get(text[index], ()):
-                            word = window[:offset] + other + window[offset + 1 :]
-                            if word in words:
-                                yield end, word
-            if not keys and end - start >= self.longest_lookalike:
-                return
+                            found[length, word] = None
+                for offset, others in swaps:
+                    if offset >= length:
+                        break
+                    for other in others:
+                        word = window[:offset] + other + window[offset + 1 :]
+                        if word in words:
+                            found[length, word] = None
+            # With no sound left to follow, only a look-alike swap may still give a word.
+            if not keys and (not swaps or length >= self.longest_lookalike):
+                break
+        return list(found)
 
     def _candidates_from(
-        self, text: str, start: int, stop: int, suspicious: list[bool]
-    ) -> list[tuple[int, str]]:
-        """``_candidates`` as (length, word), remembered: they depend on nothing but the
-        characters and which of them look broken, the same in every pass over a question."""
+        self, text: str, start: int, stop: int, suspicious: list[bool], swappable: list[int]
+    ) -> list[tuple[int, str, float]]:
+        """``_candidates`` with the log of each word's count, remembered: they depend on nothing
+        but the characters and which of them look broken, the same in every pass over a
+        question."""
         key = (text[start:stop], bytes(suspicious[start:stop]))
         found = self._candidates_at.get(key)
         if found is None:
             if len(self._candidates_at) > WORDS_CACHE:
                 self._candidates_at.clear()
-            found = list(
-                dict.fromkeys(
-                    (end - start, word)
-                    for end, word in self._candidates(text, start, stop, suspicious)
-                )
-            )
+            extra, frequency = self.lexicon.extra.get, self.lexicon.frequency.get
+            found = [
+                (length, word, math.log(extra(word) or frequency(word) or 1))
+                for length, word in self._candidates(text, start, stop, suspicious, swappable)
+            ]
             self._candidates_at[key] = found
         return found
 
@@ -343,8 +368,8 @@ class Corrector:
         total = forward[-1]
         size = len(text)
         lexicon = self.lexicon
-        extra, frequency, bigrams = lexicon.extra.get, lexicon.frequency.get, lexicon.bigrams.get
-        log, log_total = math.log, math.log(lexicon.total)
+        cohesion = self.cohesion.get
+        log_total = math.log(lexicon.total)
         pieces = list(zip(starts, [*starts[1:], len(text)], strict=True))
         names = self._probable_names(text, pieces)
         locked = list(locked)
@@ -365,23 +390,25 @@ class Corrector:
                 else:
                     single[first] = True
         suspicious = [a or b for a, b in zip(single, function, strict=True)]
+        lookalikes = self.lookalikes
+        swappable = [i for i, char in enumerate(text) if suspicious[i] and char in lookalikes]
         accepted: dict[tuple[int, int], Candidate] = {}
         for run in _HAN_RUN.finditer(text):
             for start in range(run.start(), run.end() - 1):
                 stop = min(run.end(), start + options.max_window)
-                for length, replacement in self._candidates_from(text, start, stop, suspicious):
+                found = self._candidates_from(text, start, stop, suspicious, swappable)
+                for length, replacement, log_count in found:
                     end = start + length
                     # The gain before the slip's cost first: it rules most candidates out.
-                    count = extra(replacement) or frequency(replacement) or 1
-                    score = forward[start] + backward[end] + log(count) - log_total
+                    score = forward[start] + backward[end] + log_count - log_total
                     if start:
-                        pair = bigrams(text[start - 1] + replacement[0])
-                        if pair:
-                            score += COHESION * log(1 + pair)
+                        bonus = cohesion(text[start - 1] + replacement[0])
+                        if bonus:
+                            score += bonus
                     if end < size:
-                        pair = bigrams(replacement[-1] + text[end])
-                        if pair:
-                            score += COHESION * log(1 + pair)
+                        bonus = cohesion(replacement[-1] + text[end])
+                        if bonus:
+                            score += bonus
                     # That score keeps the window as one word; the whole sentence may read
                     # better cut otherwise (什么时候发 + 方 → 什么时候 + 发放), so a candidate
                     # near the threshold is scored exactly.
