@@ -37,6 +37,9 @@ MAX_KEYS = 8
 WORDS_CACHE = 50_000
 #: How far below the threshold a candidate's quick score may be and still be scored exactly.
 RESCORE_MARGIN = 3.0
+#: Length from which words are few (7,000 of jieba's 350,000): looked up only after a prefix
+#: one of them starts with.
+LONG_WORD = 5
 #: Particles that end a question as typed: never corrected there (医保吗 stays, 号吗 stays).
 SENTENCE_PARTICLES = frozenset("的了吗呢吧啊呀哦嘛么")
 
@@ -152,6 +155,16 @@ def protected_names(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _long_word_stems(lexicon: Lexicon) -> frozenset[str]:
+    """The first ``LONG_WORD - 1`` characters of every word of ``LONG_WORD`` characters or more."""
+    return frozenset(
+        word[: LONG_WORD - 1]
+        for source in (lexicon.frequency, lexicon.extra)
+        for word in source
+        if len(word) >= LONG_WORD
+    )
+
+
 class Corrector:
     def __init__(self, lexicon: Lexicon, options: CorrectOptions) -> None:
         self.lexicon = lexicon
@@ -168,6 +181,7 @@ class Corrector:
         self.longest_lookalike = 4
         self._sound_cache: dict[str, tuple[str, ...]] = {}
         self._words_at: dict[str, list[tuple[int, float]]] = {}
+        self._long_word_stems = lexicon.derived("correct.long_word_stems", _long_word_stems)
         self._candidates_at: dict[tuple[str, bytes], list[tuple[int, str, float]]] = {}
         # The bonus of each pair of characters, worked out once rather than on every lookup
         # (the same expression, so the same floats).
@@ -183,66 +197,75 @@ class Corrector:
     # -- the language model ---------------------------------------------------------------
 
     def _lattice(self, text: str) -> tuple[list[list[tuple[int, float]]], list[float]]:
-        """Every word of ``text``, looked up once (``edges[start] = [(end, log probability)]``),
-        and the knowledge base's bonus for the characters on either side of each boundary."""
-        lexicon = self.lexicon
-        extra, frequency, bigrams = lexicon.extra.get, lexicon.frequency.get, lexicon.bigrams.get
-        log, log_total = math.log, math.log(lexicon.total)
-        longest = lexicon.max_word_length
-        size = len(text)
-        edges: list[list[tuple[int, float]]] = []
+        """Every word of ``text``, looked up once (``words[start] = [(length, log
+        probability)]``), and the knowledge base's bonus for the characters on either side of
+        each boundary."""
+        longest = self.lexicon.max_word_length
         cache = self._words_at
         if len(cache) > WORDS_CACHE:
             cache.clear()
-        for start in range(size):
+        words: list[list[tuple[int, float]]] = []
+        for start in range(len(text)):
             # The words starting here depend only on the next ``longest`` characters: the same
-            # in every pass over a question, and in every question that shares them.
+            # in every pass over a question, and in every question that shares them. Kept by
+            # length, not end, so the very list serves wherever the characters recur.
             ahead = text[start : start + longest]
             found = cache.get(ahead)
             if found is None:
-                found = []
-                for length in range(1, len(ahead) + 1):
-                    count = extra(ahead[:length]) or frequency(ahead[:length])
-                    if count:
-                        found.append((length, log(count) - log_total))
-                    elif length == 1:
-                        found.append((length, -log_total))
-                cache[ahead] = found
-            edges.append([(start + length, score) for length, score in found])
-        bonus = [0.0] * (size + 1)
-        for position in range(1, size):
-            count = bigrams(text[position - 1 : position + 1])
+                found = cache[ahead] = self._words_starting(ahead)
+            words.append(found)
+        cohesion = self.cohesion.get
+        bonus = [0.0, *(cohesion(text[i - 1 : i + 1], 0.0) for i in range(1, len(text))), 0.0]
+        return words, bonus
+
+    def _words_starting(self, ahead: str) -> list[tuple[int, float]]:
+        """The words ``ahead`` starts with: (length, log probability); an unknown character
+        counts as a word seen once."""
+        lexicon = self.lexicon
+        extra, frequency, log = lexicon.extra.get, lexicon.frequency.get, math.log
+        log_total = math.log(lexicon.total)
+        found = []
+        for length in range(1, len(ahead) + 1):
+            # Words longer than four characters are rare: look them up only where one starts.
+            if length == LONG_WORD and ahead[: LONG_WORD - 1] not in self._long_word_stems:
+                break
+            word = ahead[:length]
+            count = extra(word) or frequency(word)
             if count:
-                bonus[position] = COHESION * log(1 + count)
-        return edges, bonus
+                found.append((length, log(count) - log_total))
+            elif length == 1:
+                found.append((length, -log_total))
+        return found
 
     def _score(self, text: str) -> float:
         """Log probability of the best segmentation of ``text``."""
-        edges, bonus = self._lattice(text)
+        words, bonus = self._lattice(text)
         forward = [0.0] + [-math.inf] * len(text)
-        for start, words in enumerate(edges):
+        for start, found in enumerate(words):
             base = forward[start] + bonus[start]
-            for end, score in words:
-                if base + score > forward[end]:
-                    forward[end] = base + score
+            for length, score in found:
+                if base + score > forward[start + length]:
+                    forward[start + length] = base + score
         return forward[-1]
 
     def _segment(self, text: str) -> tuple[list[float], list[float], list[int]]:
         """Best log probabilities of every prefix and suffix, and the best path's word starts."""
-        edges, bonus = self._lattice(text)
+        words, bonus = self._lattice(text)
         size = len(text)
         forward = [0.0] + [-math.inf] * size
         back = [0] * (size + 1)
         for start in range(size):
             base = forward[start] + bonus[start]
-            for end, score in edges[start]:
+            for length, score in words[start]:
+                end = start + length
                 if base + score > forward[end]:
                     forward[end] = base + score
                     back[end] = start
         backward = [-math.inf] * size + [0.0]
         for start in range(size - 1, -1, -1):
             best = -math.inf
-            for end, score in edges[start]:
+            for length, score in words[start]:
+                end = start + length
                 total = score + backward[end] + bonus[end]
                 if total > best:
                     best = total
