@@ -24,11 +24,13 @@ from pydantic import BaseModel, ConfigDict
 from gateway.understanding.base import Analysis, Correction, Stage
 from gateway.understanding.lexicon import (
     COHESION,
+    LONG_WORD,
     Lexicon,
     base_lexicon,
     data_lines,
     fuzzy,
     is_han,
+    long_word_stems,
 )
 
 #: Readings combined per window at most (characters with several readings multiply them).
@@ -37,9 +39,6 @@ MAX_KEYS = 8
 WORDS_CACHE = 50_000
 #: How far below the threshold a candidate's quick score may be and still be scored exactly.
 RESCORE_MARGIN = 3.0
-#: Length from which words are few (7,000 of jieba's 350,000): looked up only after a prefix
-#: one of them starts with.
-LONG_WORD = 5
 #: Particles that end a question as typed: never corrected there (医保吗 stays, 号吗 stays).
 SENTENCE_PARTICLES = frozenset("的了吗呢吧啊呀哦嘛么")
 
@@ -155,16 +154,6 @@ def protected_names(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _long_word_stems(lexicon: Lexicon) -> frozenset[str]:
-    """The first ``LONG_WORD - 1`` characters of every word of ``LONG_WORD`` characters or more."""
-    return frozenset(
-        word[: LONG_WORD - 1]
-        for source in (lexicon.frequency, lexicon.extra)
-        for word in source
-        if len(word) >= LONG_WORD
-    )
-
-
 class Corrector:
     def __init__(self, lexicon: Lexicon, options: CorrectOptions) -> None:
         self.lexicon = lexicon
@@ -181,7 +170,7 @@ class Corrector:
         self.longest_lookalike = 4
         self._sound_cache: dict[str, tuple[str, ...]] = {}
         self._words_at: dict[str, list[tuple[int, float]]] = {}
-        self._long_word_stems = lexicon.derived("correct.long_word_stems", _long_word_stems)
+        self._long_word_stems = lexicon.derived("long_word_stems", long_word_stems)
         self._candidates_at: dict[tuple[str, bytes], list[tuple[int, str, float]]] = {}
         # The bonus of each pair of characters, worked out once rather than on every lookup
         # (the same expression, so the same floats).
