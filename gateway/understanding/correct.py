@@ -226,16 +226,29 @@ class Corrector:
                 found.append((length, -log_total))
         return found
 
-    def _score(self, text: str) -> float:
-        """Log probability of the best segmentation of ``text``."""
-        words, bonus = self._lattice(text)
-        forward = [0.0] + [-math.inf] * len(text)
-        for start, found in enumerate(words):
-            base = forward[start] + bonus[start]
+    def _score_replaced(
+        self, text: str, forward: list[float], start: int, end: int, replacement: str
+    ) -> float:
+        """Log probability of the best segmentation of ``text`` with ``text[start:end]``
+        replaced (as long as it), given ``forward``, ``text``'s best prefix scores: those up to
+        ``start`` stand (no word or pair before it changes), so only words reaching past it
+        are weighed again — the same sums, so the same float as segmenting anew."""
+        changed = text[:start] + replacement + text[end:]
+        longest = self.lexicon.max_word_length
+        cache, cohesion = self._words_at, self.cohesion.get
+        best = forward[: start + 1] + [-math.inf] * (len(changed) - start)
+        for position in range(max(0, start - longest + 1), len(changed)):
+            ahead = changed[position : position + longest]
+            found = cache.get(ahead)
+            if found is None:
+                found = cache[ahead] = self._words_starting(ahead)
+            bonus = cohesion(changed[position - 1 : position + 1], 0.0) if position else 0.0
+            base = best[position] + bonus
             for length, score in found:
-                if base + score > forward[start + length]:
-                    forward[start + length] = base + score
-        return forward[-1]
+                reach = position + length
+                if reach > start and base + score > best[reach]:
+                    best[reach] = base + score
+        return best[-1]
 
     def _segment(self, text: str) -> tuple[list[float], list[float], list[int]]:
         """Best log probabilities of every prefix and suffix, and the best path's word starts."""
@@ -405,6 +418,7 @@ class Corrector:
         lookalikes = self.lookalikes
         swappable = [i for i, char in enumerate(text) if suspicious[i] and char in lookalikes]
         accepted: dict[tuple[int, int], Candidate] = {}
+        cut = options.threshold - RESCORE_MARGIN
         for run in _HAN_RUN.finditer(text):
             for start in range(run.start(), run.end() - 1):
                 stop = min(run.end(), start + options.max_window)
@@ -424,7 +438,7 @@ class Corrector:
                     # That score keeps the window as one word; the whole sentence may read
                     # better cut otherwise (什么时候发 + 方 → 什么时候 + 发放), so a candidate
                     # near the threshold is scored exactly.
-                    if score - total < options.threshold - RESCORE_MARGIN:
+                    if score - total < cut:
                         continue
                     if any(start < b and a < end for a, b in locked):
                         continue
@@ -450,7 +464,8 @@ class Corrector:
                         continue
                     kind, cost = slip
                     if score - total < options.threshold + cost:
-                        score = max(score, self._score(text[:start] + replacement + text[end:]))
+                        exact = self._score_replaced(text, forward, start, end, replacement)
+                        score = max(score, exact)
                     gain = score - total - cost
                     known = accepted.get((start, end))
                     if gain >= options.threshold and (known is None or gain > known.gain):
