@@ -201,7 +201,7 @@ def _traditional_locale(locale: str) -> bool:
 def japanese_only(text: str) -> int:
     """Characters in Japanese shinjitai forms that neither Chinese script writes (険, 転, 駅)."""
     japanese = converter("jp2t").convert(text)
-    if len(japanese) != len(text):
+    if japanese == text or len(japanese) != len(text):  # no shinjitai form, or no telling
         return 0
     simplified = converter("t2s").convert(text)
     traditional = converter("s2t").convert(text)
