@@ -214,10 +214,9 @@ class Corrector:
         extra, frequency, log = lexicon.extra.get, lexicon.frequency.get, math.log
         log_total = math.log(lexicon.total)
         found = []
-        for length in range(1, len(ahead) + 1):
-            # Words longer than four characters are rare: look them up only where one starts.
-            if length == LONG_WORD and ahead[: LONG_WORD - 1] not in self._long_word_stems:
-                break
+        # Words of LONG_WORD characters or more are rare: looked for only where one starts.
+        longest = len(ahead) if ahead[: LONG_WORD - 1] in self._long_word_stems else LONG_WORD - 1
+        for length in range(1, min(len(ahead), longest) + 1):
             word = ahead[:length]
             count = extra(word) or frequency(word)
             if count:
@@ -328,9 +327,15 @@ class Corrector:
         sound_cache = self._sound_cache
         # The window's look-alike swaps, by offset: found once, not for every length of window.
         lookalikes = self.lookalikes
-        swaps = [
-            (index - start, lookalikes[text[index]]) for index in swappable if start <= index < stop
-        ]
+        swaps = (
+            [
+                (index - start, lookalikes[text[index]])
+                for index in swappable
+                if start <= index < stop
+            ]
+            if swappable
+            else swappable
+        )
         found: dict[tuple[int, str], None] = {}
         keys: list[str] = []
         for end in range(start + 1, stop + 1):
