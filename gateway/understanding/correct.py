@@ -177,6 +177,13 @@ class Corrector:
         self.cohesion: dict[str, float] = {
             pair: COHESION * math.log(1 + count) for pair, count in lexicon.bigrams.items() if count
         }
+        # The same bonuses by first and by second character: a candidate's neighbour on each
+        # side is known before the candidate, and most neighbours pair with nothing.
+        self._pairs_after: dict[str, dict[str, float]] = {}
+        self._pairs_before: dict[str, dict[str, float]] = {}
+        for (first, second), bonus in self.cohesion.items():
+            self._pairs_after.setdefault(first, {})[second] = bonus
+            self._pairs_before.setdefault(second, {})[first] = bonus
         self.costs: dict[str, float] = {
             "homophone": options.homophone_cost,
             "fuzzy pinyin": options.fuzzy_cost,
@@ -396,9 +403,7 @@ class Corrector:
         options = self.options
         forward, backward, starts = self._segment(text)
         total = forward[-1]
-        size = len(text)
         lexicon = self.lexicon
-        cohesion = self.cohesion.get
         log_total = math.log(lexicon.total)
         pieces = list(zip(starts, [*starts[1:], len(text)], strict=True))
         names = self._probable_names(text, pieces)
@@ -424,20 +429,25 @@ class Corrector:
         swappable = [i for i, char in enumerate(text) if suspicious[i] and char in lookalikes]
         accepted: dict[tuple[int, int], Candidate] = {}
         cut = options.threshold - RESCORE_MARGIN
+        # The pair bonuses each position's character gives a word before (after) it.
+        pairs_after, pairs_before = self._pairs_after.get, self._pairs_before.get
+        before_at = [*map(pairs_before, text), None]
         for run in _HAN_RUN.finditer(text):
             for start in range(run.start(), run.end() - 1):
                 stop = min(run.end(), start + options.max_window)
+                after = pairs_after(text[start - 1]) if start else None
                 found = self._candidates_from(text, start, stop, suspicious, swappable)
                 for length, replacement, log_count in found:
                     end = start + length
                     # The gain before the slip's cost first: it rules most candidates out.
                     score = forward[start] + backward[end] + log_count - log_total
-                    if start:
-                        bonus = cohesion(text[start - 1] + replacement[0])
+                    if after:
+                        bonus = after.get(replacement[0])
                         if bonus:
                             score += bonus
-                    if end < size:
-                        bonus = cohesion(replacement[-1] + text[end])
+                    before = before_at[end]
+                    if before:
+                        bonus = before.get(replacement[-1])
                         if bonus:
                             score += bonus
                     # That score keeps the window as one word; the whole sentence may read
