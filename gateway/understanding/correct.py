@@ -170,6 +170,9 @@ class Corrector:
         self.longest_lookalike = 4
         self._sound_cache: dict[str, tuple[str, ...]] = {}
         self._words_at: dict[str, list[tuple[int, float]]] = {}
+        # Looked up for every position of every question: found once.
+        self._extra, self._frequency = lexicon.extra.get, lexicon.frequency.get
+        self._log_total = math.log(lexicon.total)
         self._long_word_stems = lexicon.derived("long_word_stems", long_word_stems)
         self._candidates_at: dict[tuple[str, bytes], list[tuple[int, str, float]]] = {}
         # The bonus of each pair of characters, worked out once rather than on every lookup
@@ -217,9 +220,7 @@ class Corrector:
     def _words_starting(self, ahead: str) -> list[tuple[int, float]]:
         """The words ``ahead`` starts with: (length, log probability); an unknown character
         counts as a word seen once."""
-        lexicon = self.lexicon
-        extra, frequency, log = lexicon.extra.get, lexicon.frequency.get, math.log
-        log_total = math.log(lexicon.total)
+        extra, frequency, log_total = self._extra, self._frequency, self._log_total
         found = []
         # Words of LONG_WORD characters or more are rare: looked for only where one starts.
         longest = len(ahead) if ahead[: LONG_WORD - 1] in self._long_word_stems else LONG_WORD - 1
@@ -227,7 +228,7 @@ class Corrector:
             word = ahead[:length]
             count = extra(word) or frequency(word)
             if count:
-                found.append((length, log(count) - log_total))
+                found.append((length, math.log(count) - log_total))
             elif length == 1:
                 found.append((length, -log_total))
         return found
@@ -390,7 +391,7 @@ class Corrector:
         if found is None:
             if len(self._candidates_at) > WORDS_CACHE:
                 self._candidates_at.clear()
-            extra, frequency = self.lexicon.extra.get, self.lexicon.frequency.get
+            extra, frequency = self._extra, self._frequency
             found = [
                 (length, word, math.log(extra(word) or frequency(word) or 1))
                 for length, word in self._candidates(text, start, stop, suspicious, swappable)
@@ -404,7 +405,7 @@ class Corrector:
         forward, backward, starts = self._segment(text)
         total = forward[-1]
         lexicon = self.lexicon
-        log_total = math.log(lexicon.total)
+        log_total = self._log_total
         pieces = list(zip(starts, [*starts[1:], len(text)], strict=True))
         names = self._probable_names(text, pieces)
         locked = list(locked)
