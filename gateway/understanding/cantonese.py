@@ -80,20 +80,33 @@ class CantoneseMap:
     def _read(self, text: str) -> list[Match]:
         if not self._any.search(text):
             return []
-        log_total = math.log(self.lexicon.total)
+        frequency, markers, entries = self.lexicon.frequency, self.markers, self.entries
+        log, log_total = math.log, math.log(self.lexicon.total)
+        cantonese_log = log(CANTONESE_FREQUENCY)
         size = len(text)
         best = [0.0] + [-math.inf] * size
         back: list[tuple[int, bool]] = [(0, False)] * (size + 1)
         # From each start to the ends its words reach: every end still hears from the starts
         # before it in order, so a tie keeps the earliest start, as reading end by end did.
         for start in range(size):
-            if best[start] == -math.inf:
+            here = best[start]
+            if here == -math.inf:
                 continue
-            for length, cantonese, log_count in self._words_starting(
-                text[start : start + self.longest_word]
-            ):
+            ahead = text[start : start + self.longest_word]
+            # Words of LONG_WORD characters or more are rare: looked for only where one starts.
+            reach = len(ahead) if ahead[: LONG_WORD - 1] in self._long_word_stems else LONG_WORD - 1
+            for length in range(1, min(len(ahead), reach) + 1):
+                word = ahead[:length]
+                if word in entries:
+                    cantonese, log_count = True, cantonese_log
+                elif word in frequency and (length == 1 or not markers.intersection(word)):
+                    cantonese, log_count = False, log(frequency[word])
+                elif length == 1:
+                    cantonese, log_count = False, log(1)
+                else:
+                    continue
                 end = start + length
-                score = best[start] + log_count - log_total
+                score = here + log_count - log_total
                 if score > best[end]:
                     best[end] = score
                     back[end] = (start, cantonese)
@@ -103,28 +116,10 @@ class CantoneseMap:
             start, cantonese = back[end]
             if cantonese:
                 key = text[start:end]
-                mandarin, weight = self.entries[key]
+                mandarin, weight = entries[key]
                 found.append(Match(start, end, key, mandarin, weight))
             end = start
         return found[::-1]
-
-    def _words_starting(self, rest: str) -> list[tuple[int, bool, float]]:
-        """The words ``rest`` starts with: (length, whether Cantonese, log of the count)."""
-        frequency, markers, entries = self.lexicon.frequency, self.markers, self.entries
-        found = []
-        for length in range(1, min(len(rest), self.longest_word) + 1):
-            # Words longer than four characters are rare: looked up only after a stem one of
-            # them starts with.
-            if length == LONG_WORD and rest[: LONG_WORD - 1] not in self._long_word_stems:
-                break
-            word = rest[:length]
-            if word in entries:
-                found.append((length, True, math.log(CANTONESE_FREQUENCY)))
-            elif word in frequency and (length == 1 or not markers.intersection(word)):
-                found.append((length, False, math.log(frequency[word])))
-            elif length == 1:
-                found.append((length, False, math.log(1)))
-        return found
 
     def weight(self, text: str) -> float:
         return sum(match.weight for match in self.matches(text))
