@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
@@ -24,11 +24,13 @@ from pydantic import BaseModel, ConfigDict
 from gateway.understanding.base import Analysis, Correction, Stage
 from gateway.understanding.lexicon import (
     COHESION,
+    LONG_WORD,
     Lexicon,
     base_lexicon,
     data_lines,
     fuzzy,
     is_han,
+    long_word_stems,
 )
 
 #: Readings combined per window at most (characters with several readings multiply them).
@@ -168,7 +170,23 @@ class Corrector:
         self.longest_lookalike = 4
         self._sound_cache: dict[str, tuple[str, ...]] = {}
         self._words_at: dict[str, list[tuple[int, float]]] = {}
-        self._candidates_at: dict[tuple[str, bytes], list[tuple[int, str]]] = {}
+        # Looked up for every position of every question: found once.
+        self._extra, self._frequency = lexicon.extra.get, lexicon.frequency.get
+        self._log_total = math.log(lexicon.total)
+        self._long_word_stems = lexicon.derived("long_word_stems", long_word_stems)
+        self._candidates_at: dict[tuple[str, bytes], list[tuple[int, str, float]]] = {}
+        # The bonus of each pair of characters, worked out once rather than on every lookup
+        # (the same expression, so the same floats).
+        self.cohesion: dict[str, float] = {
+            pair: COHESION * math.log(1 + count) for pair, count in lexicon.bigrams.items() if count
+        }
+        # The same bonuses by first and by second character: a candidate's neighbour on each
+        # side is known before the candidate, and most neighbours pair with nothing.
+        self._pairs_after: dict[str, dict[str, float]] = {}
+        self._pairs_before: dict[str, dict[str, float]] = {}
+        for (first, second), bonus in self.cohesion.items():
+            self._pairs_after.setdefault(first, {})[second] = bonus
+            self._pairs_before.setdefault(second, {})[first] = bonus
         self.costs: dict[str, float] = {
             "homophone": options.homophone_cost,
             "fuzzy pinyin": options.fuzzy_cost,
@@ -178,66 +196,85 @@ class Corrector:
     # -- the language model ---------------------------------------------------------------
 
     def _lattice(self, text: str) -> tuple[list[list[tuple[int, float]]], list[float]]:
-        """Every word of ``text``, looked up once (``edges[start] = [(end, log probability)]``),
-        and the knowledge base's bonus for the characters on either side of each boundary."""
-        lexicon = self.lexicon
-        extra, frequency, bigrams = lexicon.extra.get, lexicon.frequency.get, lexicon.bigrams.get
-        log, log_total = math.log, math.log(lexicon.total)
-        longest = lexicon.max_word_length
-        size = len(text)
-        edges: list[list[tuple[int, float]]] = []
+        """Every word of ``text``, looked up once (``words[start] = [(length, log
+        probability)]``), and the knowledge base's bonus for the characters on either side of
+        each boundary."""
+        longest = self.lexicon.max_word_length
         cache = self._words_at
         if len(cache) > WORDS_CACHE:
             cache.clear()
-        for start in range(size):
+        words: list[list[tuple[int, float]]] = []
+        for start in range(len(text)):
             # The words starting here depend only on the next ``longest`` characters: the same
-            # in every pass over a question, and in every question that shares them.
+            # in every pass over a question, and in every question that shares them. Kept by
+            # length, not end, so the very list serves wherever the characters recur.
             ahead = text[start : start + longest]
             found = cache.get(ahead)
             if found is None:
-                found = []
-                for length in range(1, len(ahead) + 1):
-                    count = extra(ahead[:length]) or frequency(ahead[:length])
-                    if count:
-                        found.append((length, log(count) - log_total))
-                    elif length == 1:
-                        found.append((length, -log_total))
-                cache[ahead] = found
-            edges.append([(start + length, score) for length, score in found])
-        bonus = [0.0] * (size + 1)
-        for position in range(1, size):
-            count = bigrams(text[position - 1 : position + 1])
-            if count:
-                bonus[position] = COHESION * log(1 + count)
-        return edges, bonus
+                found = cache[ahead] = self._words_starting(ahead)
+            words.append(found)
+        cohesion = self.cohesion.get
+        bonus = [0.0, *(cohesion(text[i - 1 : i + 1], 0.0) for i in range(1, len(text))), 0.0]
+        return words, bonus
 
-    def _score(self, text: str) -> float:
-        """Log probability of the best segmentation of ``text``."""
-        edges, bonus = self._lattice(text)
-        forward = [0.0] + [-math.inf] * len(text)
-        for start, words in enumerate(edges):
-            base = forward[start] + bonus[start]
-            for end, score in words:
-                if base + score > forward[end]:
-                    forward[end] = base + score
-        return forward[-1]
+    def _words_starting(self, ahead: str) -> list[tuple[int, float]]:
+        """The words ``ahead`` starts with: (length, log probability); an unknown character
+        counts as a word seen once."""
+        extra, frequency, log_total = self._extra, self._frequency, self._log_total
+        found = []
+        # Words of LONG_WORD characters or more are rare: looked for only where one starts.
+        longest = len(ahead) if ahead[: LONG_WORD - 1] in self._long_word_stems else LONG_WORD - 1
+        for length in range(1, min(len(ahead), longest) + 1):
+            word = ahead[:length]
+            count = extra(word) or frequency(word)
+            if count:
+                found.append((length, math.log(count) - log_total))
+            elif length == 1:
+                found.append((length, -log_total))
+        return found
+
+    def _score_replaced(
+        self, text: str, forward: list[float], start: int, end: int, replacement: str
+    ) -> float:
+        """Log probability of the best segmentation of ``text`` with ``text[start:end]``
+        replaced (as long as it), given ``forward``, ``text``'s best prefix scores: those up to
+        ``start`` stand (no word or pair before it changes), so only words reaching past it
+        are weighed again — the same sums, so the same float as segmenting anew."""
+        changed = text[:start] + replacement + text[end:]
+        longest = self.lexicon.max_word_length
+        cache, cohesion = self._words_at, self.cohesion.get
+        best = forward[: start + 1] + [-math.inf] * (len(changed) - start)
+        for position in range(max(0, start - longest + 1), len(changed)):
+            ahead = changed[position : position + longest]
+            found = cache.get(ahead)
+            if found is None:
+                found = cache[ahead] = self._words_starting(ahead)
+            bonus = cohesion(changed[position - 1 : position + 1], 0.0) if position else 0.0
+            base = best[position] + bonus
+            for length, score in found:
+                reach = position + length
+                if reach > start and base + score > best[reach]:
+                    best[reach] = base + score
+        return best[-1]
 
     def _segment(self, text: str) -> tuple[list[float], list[float], list[int]]:
         """Best log probabilities of every prefix and suffix, and the best path's word starts."""
-        edges, bonus = self._lattice(text)
+        words, bonus = self._lattice(text)
         size = len(text)
         forward = [0.0] + [-math.inf] * size
         back = [0] * (size + 1)
         for start in range(size):
             base = forward[start] + bonus[start]
-            for end, score in edges[start]:
+            for length, score in words[start]:
+                end = start + length
                 if base + score > forward[end]:
                     forward[end] = base + score
                     back[end] = start
         backward = [-math.inf] * size + [0.0]
         for start in range(size - 1, -1, -1):
             best = -math.inf
-            for end, score in edges[start]:
+            for length, score in words[start]:
+                end = start + length
                 total = score + backward[end] + bonus[end]
                 if total > best:
                     best = total
@@ -287,52 +324,78 @@ class Corrector:
         return (kind, cost) if kind else None
 
     def _candidates(
-        self, text: str, start: int, stop: int, suspicious: list[bool]
-    ) -> Iterator[tuple[int, str]]:
-        """Words that ``text[start:end]`` may have been meant as, with their ``end``: words that
-        sound alike, and words one look-alike character away (at a ``suspicious`` position)."""
+        self, text: str, start: int, stop: int, suspicious: list[bool], swappable: list[int]
+    ) -> list[tuple[int, str]]:
+        """Words that ``text[start:start + length]`` may have been meant as, with their
+        ``length``, each once, in the order found: words that sound alike, and words one
+        look-alike character away (at a ``suspicious`` position; ``swappable`` lists those
+        that have look-alikes)."""
         targets = self.targets if any(suspicious[start:stop]) else self.domain_targets
         by_sound, prefixes, words = targets.by_sound, targets.prefixes, targets.words
+        sound_cache = self._sound_cache
+        # The window's look-alike swaps, by offset: found once, not for every length of window.
         lookalikes = self.lookalikes
-        keys = [""]
+        swaps = (
+            [
+                (index - start, lookalikes[text[index]])
+                for index in swappable
+                if start <= index < stop
+            ]
+            if swappable
+            else swappable
+        )
+        found: dict[tuple[int, str], None] = {}
+        keys: list[str] = []
         for end in range(start + 1, stop + 1):
-            sounds = self._sounds(text[end - 1])
+            char = text[end - 1]
+            sounds = sound_cache.get(char)
+            if sounds is None:
+                sounds = self._sounds(char)
             if not sounds:
-                return
-            keys = [f"{key} {sound}" if key else sound for key in keys for sound in sounds]
-            keys = [key for key in keys[:MAX_KEYS] if key in prefixes]
-            if end - start >= 2:
+                break
+            length = end - start
+            if length == 1:
+                keys = [sound for sound in sounds[:MAX_KEYS] if sound in prefixes]
+            elif len(keys) == 1 and len(sounds) == 1:  # the usual case: nothing to combine
+                key = f"{keys[0]} {sounds[0]}"
+                keys = [key] if key in prefixes else []
+            elif keys:
+                combined = [f"{key} {sound}" for key in keys for sound in sounds]
+                keys = [key for key in combined[:MAX_KEYS] if key in prefixes]
+            if length >= 2:
                 window = text[start:end]
                 for key in keys:
                     for word in by_sound.get(key, ()):
                         if word != window:
-                            yield end, word
-                for index in range(start, end):
-                    if suspicious[index]:
-                        offset = index - start
-                        for other in lookalikes.get(text[index], ()):
-                            word = window[:offset] + other + window[offset + 1 :]
-                            if word in words:
-                                yield end, word
-            if not keys and end - start >= self.longest_lookalike:
-                return
+                            found[length, word] = None
+                for offset, others in swaps:
+                    if offset >= length:
+                        break
+                    for other in others:
+                        word = window[:offset] + other + window[offset + 1 :]
+                        if word in words:
+                            found[length, word] = None
+            # With no sound left to follow, only a look-alike swap may still give a word.
+            if not keys and (not swaps or length >= self.longest_lookalike):
+                break
+        return list(found)
 
     def _candidates_from(
-        self, text: str, start: int, stop: int, suspicious: list[bool]
-    ) -> list[tuple[int, str]]:
-        """``_candidates`` as (length, word), remembered: they depend on nothing but the
-        characters and which of them look broken, the same in every pass over a question."""
+        self, text: str, start: int, stop: int, suspicious: list[bool], swappable: list[int]
+    ) -> list[tuple[int, str, float]]:
+        """``_candidates`` with the log of each word's count, remembered: they depend on nothing
+        but the characters and which of them look broken, the same in every pass over a
+        question."""
         key = (text[start:stop], bytes(suspicious[start:stop]))
         found = self._candidates_at.get(key)
         if found is None:
             if len(self._candidates_at) > WORDS_CACHE:
                 self._candidates_at.clear()
-            found = list(
-                dict.fromkeys(
-                    (end - start, word)
-                    for end, word in self._candidates(text, start, stop, suspicious)
-                )
-            )
+            extra, frequency = self._extra, self._frequency
+            found = [
+                (length, word, math.log(extra(word) or frequency(word) or 1))
+                for length, word in self._candidates(text, start, stop, suspicious, swappable)
+            ]
             self._candidates_at[key] = found
         return found
 
@@ -341,10 +404,8 @@ class Corrector:
         options = self.options
         forward, backward, starts = self._segment(text)
         total = forward[-1]
-        size = len(text)
         lexicon = self.lexicon
-        extra, frequency, bigrams = lexicon.extra.get, lexicon.frequency.get, lexicon.bigrams.get
-        log, log_total = math.log, math.log(lexicon.total)
+        log_total = self._log_total
         pieces = list(zip(starts, [*starts[1:], len(text)], strict=True))
         names = self._probable_names(text, pieces)
         locked = list(locked)
@@ -365,27 +426,35 @@ class Corrector:
                 else:
                     single[first] = True
         suspicious = [a or b for a, b in zip(single, function, strict=True)]
+        lookalikes = self.lookalikes
+        swappable = [i for i, char in enumerate(text) if suspicious[i] and char in lookalikes]
         accepted: dict[tuple[int, int], Candidate] = {}
+        cut = options.threshold - RESCORE_MARGIN
+        # The pair bonuses each position's character gives a word before (after) it.
+        pairs_after, pairs_before = self._pairs_after.get, self._pairs_before.get
+        before_at = [*map(pairs_before, text), None]
         for run in _HAN_RUN.finditer(text):
             for start in range(run.start(), run.end() - 1):
                 stop = min(run.end(), start + options.max_window)
-                for length, replacement in self._candidates_from(text, start, stop, suspicious):
+                after = pairs_after(text[start - 1]) if start else None
+                found = self._candidates_from(text, start, stop, suspicious, swappable)
+                for length, replacement, log_count in found:
                     end = start + length
                     # The gain before the slip's cost first: it rules most candidates out.
-                    count = extra(replacement) or frequency(replacement) or 1
-                    score = forward[start] + backward[end] + log(count) - log_total
-                    if start:
-                        pair = bigrams(text[start - 1] + replacement[0])
-                        if pair:
-                            score += COHESION * log(1 + pair)
-                    if end < size:
-                        pair = bigrams(replacement[-1] + text[end])
-                        if pair:
-                            score += COHESION * log(1 + pair)
+                    score = forward[start] + backward[end] + log_count - log_total
+                    if after:
+                        bonus = after.get(replacement[0])
+                        if bonus:
+                            score += bonus
+                    before = before_at[end]
+                    if before:
+                        bonus = before.get(replacement[-1])
+                        if bonus:
+                            score += bonus
                     # That score keeps the window as one word; the whole sentence may read
                     # better cut otherwise (什么时候发 + 方 → 什么时候 + 发放), so a candidate
                     # near the threshold is scored exactly.
-                    if score - total < options.threshold - RESCORE_MARGIN:
+                    if score - total < cut:
                         continue
                     if any(start < b and a < end for a, b in locked):
                         continue
@@ -411,7 +480,8 @@ class Corrector:
                         continue
                     kind, cost = slip
                     if score - total < options.threshold + cost:
-                        score = max(score, self._score(text[:start] + replacement + text[end:]))
+                        exact = self._score_replaced(text, forward, start, end, replacement)
+                        score = max(score, exact)
                     gain = score - total - cost
                     known = accepted.get((start, end))
                     if gain >= options.threshold and (known is None or gain > known.gain):

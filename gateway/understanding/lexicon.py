@@ -33,6 +33,9 @@ PHRASE_FREQUENCY = 2000
 KNOWLEDGE_FREQUENCY = 300
 #: Weight of the knowledge base's character pairs against single-word frequencies.
 COHESION = 1.0
+#: Length from which words are few (7,000 of jieba's 350,000): the stages look words this long
+#: up only after a stem one of them starts with (``long_word_stems``).
+LONG_WORD = 5
 
 
 def data_rows(name: str) -> list[list[str]]:
@@ -162,6 +165,17 @@ class Lexicon:
             extra=extra,
             bigrams=dict(bigrams),
         )
+
+
+def long_word_stems(lexicon: Lexicon) -> frozenset[str]:
+    """The first ``LONG_WORD - 1`` characters of every word of ``LONG_WORD`` characters or more
+    (share it: ``lexicon.derived("long_word_stems", long_word_stems)``)."""
+    return frozenset(
+        word[: LONG_WORD - 1]
+        for source in (lexicon.frequency, lexicon.extra)
+        for word in source
+        if len(word) >= LONG_WORD
+    )
 
 
 def jieba_dictionary() -> Path:

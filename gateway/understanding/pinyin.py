@@ -10,7 +10,6 @@ and dropped: an input method does the same.
 
 from __future__ import annotations
 
-import heapq
 import math
 import re
 from collections.abc import Iterable
@@ -199,6 +198,14 @@ class Decoder:
         self.index = index_for(lexicon)
         self.spellings = spellings()
         self.longest = max(len(typed) for typed in self.spellings)
+        # ``Lexicon.cohesion`` of every pair it gives a bonus, looked up rather than worked out
+        # for every pair of words the search tries (the same floats).
+        self.cohesion: dict[str, float] = lexicon.derived(
+            "cohesion",
+            lambda known: {
+                pair: known.cohesion(pair[0], pair[1]) for pair in known.bigrams if len(pair) == 2
+            },
+        )
 
     def syllable_edges(self, piece: Piece) -> list[list[tuple[str, int]]]:
         """For each letter position, the syllables that may start there and where they end."""
@@ -221,7 +228,7 @@ class Decoder:
         letters = piece.letters
         size = len(letters)
         edges = self.syllable_edges(piece)
-        cohesion = self.lexicon.cohesion
+        cohesion = self.cohesion.get
         lookup, prefixes = self.index.words.get, self.index.prefixes
         # best[position]: up to two (score, text, syllables) ending there.
         best: list[list[tuple[float, str, int]]] = [[] for _ in range(size + 1)]
@@ -238,7 +245,7 @@ class Decoder:
                     words = lookup(chain, ())
                     for log_probability, word in words:
                         for score, text, syllable_count in best[start]:
-                            bonus = cohesion(text[-1], word[0]) if text else 0.0
+                            bonus = cohesion(text[-1] + word[0], 0.0) if text else 0.0
                             _keep(
                                 best[end],
                                 (
@@ -293,13 +300,21 @@ class Decoder:
 
 
 def _keep(slot: list[tuple[float, str, int]], candidate: tuple[float, str, int]) -> None:
-    if any(text == candidate[1] for _, text, _ in slot):
-        return
-    slot.append(candidate)
-    if len(slot) > KEEP_PATHS:
-        slot[:] = heapq.nlargest(KEEP_PATHS, slot)
-    else:
-        slot.sort(reverse=True)
+    """Keep ``candidate`` in ``slot`` if it is among the ``KEEP_PATHS`` best, best first.
+
+    The slot is always sorted, and no two of its sentences have the same text, so no two
+    entries compare equal: putting the candidate in its place and cutting the tail keeps
+    exactly what sorting and taking the best would, without building a heap every time."""
+    text = candidate[1]
+    for kept in slot:
+        if kept[1] == text:
+            return
+    place = 0
+    while place < len(slot) and slot[place] > candidate:
+        place += 1
+    if place < KEEP_PATHS:
+        slot.insert(place, candidate)
+        del slot[KEEP_PATHS:]
 
 
 class Pinyin(Stage):

@@ -9,6 +9,7 @@ so the cache is emptied whenever they learn (a knowledge-base reload).
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -100,8 +101,12 @@ class Pipeline:
             if stage.corrective and not correct:
                 analysis.trace.append(Step(stage.name, before, before, ASKED_AS_TYPED))
                 continue
-            with metrics.stage(stage.name):
+            # metrics.stage, without a context manager's cost on the hot path.
+            started = time.perf_counter()
+            try:
                 stage.apply(analysis)
+            finally:
+                metrics.stage_histogram(stage.name).observe(time.perf_counter() - started)
             if len(analysis.trace) == steps:  # the stage had nothing to do: say so in the trace
                 analysis.trace.append(Step(stage.name, before, before))
             if analysis.text != before:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict
 
@@ -33,7 +34,7 @@ class Sanitize(Stage):
         text = analysis.text
         if _looks_binary(text, self.options.max_non_text_ratio):
             raise GatewayError("binary_input")
-        cleaned = "".join(_clean(char) for char in text)
+        cleaned = "".join(map(_clean, text))
         cleaned = re.sub(r"[ ]{2,}", " ", cleaned).strip()
         if not cleaned:
             raise GatewayError("empty_message")
@@ -45,15 +46,20 @@ class Sanitize(Stage):
 def _looks_binary(text: str, max_ratio: float) -> bool:
     if "\x00" in text:
         return True
-    odd = sum(
-        1
-        for char in text
-        if char == "\ufffd"
-        or (char not in _LINE_BREAKS and unicodedata.category(char) in _NON_TEXT)
-    )
+    odd = sum(map(_odd, text))
     return odd > 0 and odd >= max(2, max_ratio * len(text))
 
 
+# What a character is never changes: each is looked at once (a few thousand are common), not in
+# every question; the caches are bounded, for text made of rare characters.
+@lru_cache(maxsize=1 << 14)
+def _odd(char: str) -> bool:
+    return char == "\ufffd" or (
+        char not in _LINE_BREAKS and unicodedata.category(char) in _NON_TEXT
+    )
+
+
+@lru_cache(maxsize=1 << 14)
 def _clean(char: str) -> str:
     if char in _LINE_BREAKS:
         return " "

@@ -9,6 +9,7 @@ from prometheus_client import REGISTRY
 
 from gateway.config import UnderstandingConfig
 from gateway.knowledge import entries
+from gateway.understanding.base import Analysis
 from gateway.understanding.pipeline import Pipeline
 
 
@@ -104,3 +105,27 @@ def test_size_zero_keeps_nothing(pipeline: Pipeline) -> None:
     subject.run("社保")
     subject.run("社保")
     assert not subject._cache and cache_count("miss") == misses
+
+
+def test_remembered_lookups_change_no_analysis(pipeline: Pipeline) -> None:
+    """Stages remember lookups from question to question (the corrector's windows and words,
+    the Cantonese map's last reading): every analysis of the development set must be the same
+    with them as after ``forget`` drops them, in either UI locale."""
+    from bench.quality import load_cases
+
+    subject = cached(pipeline, 0)
+    forgetting = [stage for stage in subject.stages if hasattr(stage, "forget")]
+    assert {stage.name for stage in forgetting} >= {"correct", "cantonese"}
+
+    def full(analysis: Analysis) -> tuple:
+        return analysis.to_dict(), analysis.notes
+
+    texts = [case.text for case in load_cases()]
+    for locale in ("zh-CN", "en"):
+        remembered = [full(subject.run(text, locale)) for text in texts]
+        fresh = []
+        for text in texts:
+            for stage in forgetting:
+                stage.forget()
+            fresh.append(full(subject.run(text, locale)))
+        assert remembered == fresh
