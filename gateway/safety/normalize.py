@@ -33,9 +33,8 @@ NOISE_CATEGORIES = frozenset(
 #: included). Characters beyond are compared as they are.
 _TABLE_LIMIT = 0x20000
 _CJK_RANGES = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))
-
-
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+#: The same ranges, as the body of a regular expression's character class.
+_HAN = "".join(f"{chr(start)}-{chr(end - 1)}" for start, end in _CJK_RANGES)
 #: One or two letters or digits between two Chinese characters, in normalized text.
 _LETTER_NOISE = re.compile(f"(?<=[{_HAN}])[0-9a-z]{{1,2}}(?=[{_HAN}])")
 #: The same at the end of a text still arriving: the next piece may bring the character after.
