@@ -1,41 +1,49 @@
 """The question's path through the gateway: understand it, mask it, route it, answer it.
 
-``ChatService`` is what the HTTP API (and any other front door) calls. It never loses a
-question: one that gets no answer, or whose back ends all fail, is recorded for operators.
+``ChatService`` is what the HTTP API (and any other front door) calls. There is one path: the
+answer is a stream of events (routing, review and translation all work on it), delivered live
+(:meth:`ChatService.stream`) or collected into one reply (:meth:`ChatService.answer`). It never
+loses a question: each is recorded before any back end is asked, and one that gets no answer,
+or whose back ends all fail, is recorded for operators.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import logging
 import unicodedata
 import uuid
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from contextlib import aclosing
+from dataclasses import dataclass, field, replace
 
 import anyio.to_thread
 
 import locales
 from gateway import backends as backend_registry
-from gateway.api.schemas import (
-    ChatRequest,
-    ChatResponse,
-    CitationOut,
-    HotQuestion,
-    Notice,
+from gateway.backends.base import (
+    MESSAGE_ID,
+    TRUNCATED,
+    Answer,
+    Backend,
+    Citation,
+    Delta,
+    Done,
+    Query,
+    Turn,
 )
-from gateway.backends.base import Answer, Backend, Delta, Done, Query, Replace, Turn
 from gateway.config import BackendConfig, SessionsConfig, Settings
 from gateway.errors import GatewayError
 from gateway.knowledge.entries import KnowledgeBase
+from gateway.replies import Failed, Finished, HotQuestion, Notice, Reply, ReplyEvent
 from gateway.routing import NoAnswer, Plan, Router
 from gateway.safety import pii
 from gateway.safety.review import Safety
 from gateway.services import Services
 from gateway.state import hot as hot_counters
 from gateway.state import sessions as session_stores
+from gateway.state.answers import AnswerRecord, AnswerRecords, RedisAnswerRecords
 from gateway.state.breakers import Breaker, RedisCircuitBreaker
 from gateway.state.hot import HotQuestions
 from gateway.state.sessions import Conversation, MemorySessionStore, SessionStore
@@ -49,15 +57,12 @@ from gateway.understanding.reply import did_you_mean, in_resident_script
 
 log = logging.getLogger("gateway.chat")
 
-#: Answers remembered so feedback can be tied to its question.
-RECENT_ANSWERS = 10_000
 
-
-@dataclass(frozen=True, slots=True)
-class AnswerRecord:
-    question: str
-    backend: str
-    entry_id: str
+def masked(text: str) -> str:
+    """What a caller sent, as the gateway may pass it on or keep it: personal numbers hidden
+    (full-width digits folded first). The one masking of everything but the question itself,
+    which understanding has normalized already."""
+    return pii.mask(unicodedata.normalize("NFKC", text)).text
 
 
 @dataclass(slots=True)
@@ -74,6 +79,10 @@ class Prepared:
     did_you_mean: str | None = None
     #: Whether the reply carries the answer as plain text too (``answer_text``).
     plain_text: bool = True
+    #: The caller's own earlier turns (masked), or None: the session's are used.
+    history: Sequence[Turn] | None = None
+    #: The reply's id, which feedback names; given before any back end is asked.
+    message_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def reply(self, text: str) -> str:
         """``text`` in the resident's own script (Traditional for those who wrote it)."""
@@ -93,6 +102,7 @@ class ChatService:
         translation: TranslationService | None = None,
         safety: Safety | None = None,
         hot: HotQuestions | None = None,
+        records: AnswerRecords | None = None,
     ) -> None:
         self.settings = settings
         self.services = services
@@ -106,7 +116,7 @@ class ChatService:
         self.hot = hot or HotQuestions(
             hot_counters.create(settings.hot, services.redis, settings.redis.prefix)
         )
-        self._recent: OrderedDict[str, AnswerRecord] = OrderedDict()
+        self.records = records or _answer_records(store, services)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ChatService:
@@ -141,6 +151,28 @@ class ChatService:
         for backend in self.backends.values():
             await backend.startup()
         await self.translation.startup()
+        await self._recover()
+
+    async def _recover(self) -> None:
+        """Questions a stopped worker was answering are counted unanswered. Only those asked
+        longer ago than the slowest route can take (each of its back ends timing out in turn,
+        and a minute for clocks and stores): younger ones may be answered by a worker alive."""
+        timeouts = {config.name: config.timeout for config in self.settings.backends}
+        slowest = max(
+            (
+                sum(timeouts.get(name, 0.0) for name in route.backends)
+                for route in self.settings.routes
+            ),
+            default=0.0,
+        )
+        before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=slowest + 60)
+        try:
+            recovered = await self.store.recover_interrupted(before)
+        except Exception:
+            log.exception("could not look for interrupted questions")
+            return
+        if recovered:
+            log.warning("%d questions were interrupted by a stop; kept as unanswered", recovered)
 
     async def _learn(self, knowledge: KnowledgeBase) -> None:
         """Teach the understanding pipeline the knowledge base's words."""
@@ -163,130 +195,135 @@ class ChatService:
 
     # -- answering -------------------------------------------------------------------------
 
-    def prepare(self, request: ChatRequest, locale: str) -> Prepared:
-        """Understand and mask the question; raise ``GatewayError`` for unusable input."""
-        analysis = self.pipeline.run(request.message, locale, correct=request.correct)
-        masked = pii.mask(analysis.text)
+    def prepare(
+        self,
+        message: str,
+        locale: str,
+        *,
+        session_id: str | None = None,
+        agent: str | None = None,
+        correct: bool = True,
+        history: Sequence[Turn] | None = None,
+        plain_text: bool = True,
+    ) -> Prepared:
+        """Understand and mask the question (and ``history``, the caller's own earlier turns,
+        when it keeps the conversation itself; otherwise the session's are used); raise
+        ``GatewayError`` for unusable input. ``plain_text=False``: leave ``answer_text`` empty
+        (for callers that never show it)."""
+        analysis = self.pipeline.run(message, locale, correct=correct)
+        found = pii.mask(analysis.text)
         notices = []
-        if masked.findings:
+        if found.findings:
             separator = locales.text("pii.separator", locale)
-            kinds = separator.join(locales.text(f"pii.{kind}", locale) for kind in masked.kinds)
+            kinds = separator.join(locales.text(f"pii.{kind}", locale) for kind in found.kinds)
             notices.append(
                 Notice(
                     code="personal_data_hidden",
                     message=locales.text("notice.personal_data_hidden", locale, kinds=kinds),
                 )
             )
-        original = pii.mask(unicodedata.normalize("NFKC", request.message)).text
-        language = self.translation.question_language(analysis.language, locale, masked.text)
+        language = self.translation.question_language(analysis.language, locale, found.text)
         query = Query(
-            text=masked.text,
+            text=found.text,
             language=language,
-            session_id=request.session_id or uuid.uuid4().hex,
+            session_id=session_id or uuid.uuid4().hex,
             locale=locale,
-            original=original,
-            agent=request.agent,
+            original=masked(message),
+            agent=agent,
         )
-        query = self.safety.review_question(query, notices, masked.kinds)
-        return Prepared(query, notices, language, analysis, did_you_mean(analysis, masked.text))
+        query = self.safety.review_question(query, notices, found.kinds)
+        turns = None
+        if history is not None:
+            turns = [Turn(turn.role, masked(turn.content)) for turn in history if turn.content]
+        return Prepared(
+            query,
+            notices,
+            language,
+            analysis,
+            did_you_mean(analysis, found.text),
+            plain_text=plain_text,
+            history=turns,
+        )
 
-    async def answer(
-        self,
-        request: ChatRequest,
-        locale: str,
-        history: Sequence[Turn] | None = None,
-        *,
-        plain_text: bool = True,
-    ) -> ChatResponse:
-        """``history``: the earlier turns, when the caller keeps the conversation itself (the
-        OpenAI-compatible API); otherwise the session's are used. ``plain_text=False``: leave
-        ``answer_text`` empty (for callers that never show it)."""
-        prepared = self.prepare(request, locale)
-        prepared.plain_text = plain_text
-        prepared.query = await self.translation.question(prepared.query)
-        plan, conversation = await self._plan(prepared.query, history)
-        try:
-            backend, answer = await self.router.ask(plan, conversation.backend_ids)
-        except NoAnswer:
-            return await self._not_answered(prepared, None)
-        answer = self.safety.review_answer(answer, prepared.query, backend.name)
-        if not answer.found:
-            return await self._not_answered(prepared, (backend, answer))
-        await self._converse(prepared.query, backend, answer)
-        return await self._respond(prepared, backend, answer)
+    async def answer(self, prepared: Prepared) -> Reply:
+        """The reply, whole: the answer's stream collected (the one place this is done).
+        Raises ``GatewayError`` when there is no answer to give."""
+        async with aclosing(self._deliver(prepared, live=False)) as events:
+            async for event in events:
+                if isinstance(event, Finished):
+                    return event.reply
+                if isinstance(event, Failed):
+                    raise event.error
+        raise AssertionError("a delivery ends with Finished or Failed")  # pragma: no cover
 
-    async def stream(
-        self,
-        request: ChatRequest,
-        locale: str,
-        history: Sequence[Turn] | None = None,
-        *,
-        plain_text: bool = True,
-    ) -> AsyncIterator[tuple[str, Any]]:
-        """``(event, data)`` pairs: ``delta``/``replace`` text, then ``citations`` and ``done``,
-        or ``error``. Bad input raises before the first event, so it gets a plain error reply."""
-        prepared = self.prepare(request, locale)
-        prepared.plain_text = plain_text
-        return self._stream(prepared, history)
+    def stream(self, prepared: Prepared) -> AsyncIterator[ReplyEvent]:
+        """The reply as it is written: ``Delta``/``Replace`` pieces, then ``Finished`` or
+        ``Failed``. (Bad input has raised in :meth:`prepare`, before the first event.)"""
+        return self._deliver(prepared, live=True)
 
-    async def _stream(
-        self, prepared: Prepared, history: Sequence[Turn] | None = None
-    ) -> AsyncIterator[tuple[str, Any]]:
+    async def _deliver(self, prepared: Prepared, live: bool) -> AsyncIterator[ReplyEvent]:
+        """``live``: pieces go to the resident as they come (and once one has, the router
+        no longer fails over); otherwise only the outcome is sent."""
         prepared.query = await self.translation.question(prepared.query)
         query = prepared.query
         try:
-            plan, conversation = await self._plan(query, history)
+            plan, conversation = await self._plan(query, prepared.history)
         except GatewayError as error:
-            yield "error", self._error_body(error, query)
+            yield Failed(error)
             return
+        record = AnswerRecord(prepared.message_id, query.text, query.language)
+        await self._keep(self.records.asked, record)
         # An answer to be translated is sent line by line as its lines are translated, when
         # the back end streams (gateway/translation/stream.py), else whole once translated.
-        hold = self.translation.translates(prepared.language)
+        hold = live and self.translation.translates(prepared.language)
         lines: StreamedTranslation | None = None
-        not_found: tuple[Backend, Answer] | None = None
+        outcome: tuple[Backend, Answer] | None = None
         try:
             answering = self.router.stream(plan, conversation.backend_ids)
-            async for backend, event in self.safety.guard(answering, query):
-                if isinstance(event, Done):
-                    if not event.answer.found:
-                        not_found = (backend, event.answer)
+            async with aclosing(self.safety.review(answering, query)) as reviewed:
+                async for backend, event in reviewed:
+                    if isinstance(event, Done):
+                        outcome = backend, event.answer
                         break
-                    await self._converse(query, backend, event.answer)
-                    response = await self._respond(prepared, backend, event.answer)
+                    if not live:
+                        continue
                     if hold:
-                        for piece in rest_of_answer(response, lines):
-                            yield piece
-                    yield "citations", {"citations": [c.model_dump() for c in response.citations]}
-                    yield "done", response.model_dump()
-                    return
-                kind = "delta" if isinstance(event, Delta) else "replace"
-                assert isinstance(event, Delta | Replace)
-                if hold:
-                    if lines is None and backend.streams:
-                        lines = self.translation.streamed(query, prepared.language)
-                    for piece in lines.feed(kind, event.text) if lines else ():
+                        if lines is None and backend.streams:
+                            lines = self.translation.streamed(query, prepared.language)
+                        pieces = lines.feed(event) if lines else []
+                    else:
+                        pieces = [type(event)(prepared.reply(event.text))]
+                    for piece in pieces:
+                        plan.shown = True  # before it goes: the router must not fail over now
                         yield piece
-                    continue
-                yield kind, {"text": prepared.reply(event.text)}
-        except NoAnswer as failure:
-            if failure.started:
-                # Part of an answer has reached the resident: another back end's answer
-                # would not continue it, so say what happened instead.
-                await self._keep(query, "backend_failed")
-                yield "error", self._error_body(GatewayError("backend_unavailable"), query)
-                return
+        except NoAnswer:
+            pass  # every back end failed, or the one that began failed: outcome stays None
         finally:
             if lines is not None:
                 lines.close()  # the resident left, or the answer failed: stop translating
-        try:
-            response = await self._not_answered(prepared, not_found)
-        except GatewayError as error:
-            yield "error", self._error_body(error, query)
+        if outcome is None:
+            await self._unanswered(replace(record, state="backend_failed"), query)
+            yield Failed(GatewayError("backend_unavailable"))
             return
-        for piece in rest_of_answer(response, lines):
-            yield piece
-        yield "citations", {"citations": []}
-        yield "done", response.model_dump()
+        backend, answer = outcome
+        record = replace(record, backend=backend.name)
+        if answer.found:
+            await self._converse(query, backend, answer)
+            reply = await self._respond(prepared, backend, answer)
+            record = replace(
+                record,
+                state="answered",
+                entry_id=answer.entry_id or "",
+                backend_message_id=str(answer.metadata.get(MESSAGE_ID, "")),
+            )
+            await self._keep(self.records.settled, record)
+        else:
+            reply = await self._not_found(prepared, backend, answer)
+            await self._unanswered(replace(record, state="not_found"), query)
+        if live and (hold or not answer.found):
+            for piece in rest_of_answer(reply, lines):
+                yield piece
+        yield Finished(reply)
 
     async def _plan(
         self, query: Query, history: Sequence[Turn] | None
@@ -312,14 +349,16 @@ class ChatService:
         except Exception:
             log.exception("could not keep the conversation")
 
-    async def _respond(self, prepared: Prepared, backend: Backend, answer: Answer) -> ChatResponse:
+    async def _respond(self, prepared: Prepared, backend: Backend, answer: Answer) -> Reply:
         query = prepared.query
-        message_id = uuid.uuid4().hex
-        self._remember(message_id, AnswerRecord(query.text, backend.name, answer.entry_id or ""))
         if answer.entry_id:
             await self.hot.record(answer.entry_id)
-        response = ChatResponse(
-            message_id=message_id,
+        notices = tuple(prepared.notices)
+        if answer.metadata.get(TRUNCATED):
+            message = locales.text("notice.answer_truncated", query.locale, hotline=self.hotline)
+            notices = (*notices, Notice(code="answer_truncated", message=message))
+        reply = Reply(
+            message_id=prepared.message_id,
             session_id=query.session_id,
             answer=prepared.reply(answer.text),
             answer_text=prepared.reply(markdown_to_text(answer.text))
@@ -327,76 +366,84 @@ class ChatService:
             else "",
             language=answer.language,
             found=True,
-            citations=[
-                CitationOut(
+            citations=tuple(
+                Citation(
                     title=prepared.reply(c.title),
                     url=c.url,
                     snippet=prepared.reply(c.snippet),
                     score=c.score,
                 )
                 for c in answer.citations
-            ],
-            suggestions=[prepared.reply(s) for s in answer.suggestions],
-            notices=prepared.notices,
+            ),
+            suggestions=tuple(prepared.reply(s) for s in answer.suggestions),
+            notices=notices,
             backend=backend.name,
             did_you_mean=prepared.did_you_mean,
         )
-        return await self.translation.localize(prepared.language, query, answer, response)
+        return await self.translation.localize(prepared.language, query, answer, reply)
 
-    async def _not_answered(
-        self, prepared: Prepared, not_found: tuple[Backend, Answer] | None
-    ) -> ChatResponse:
+    async def _not_found(self, prepared: Prepared, backend: Backend, answer: Answer) -> Reply:
         query = prepared.query
-        if not_found is None:
-            await self._keep(query, "backend_failed")
-            raise GatewayError("backend_unavailable")
-        await self._keep(query, "not_found")
-        backend, answer = not_found
         text = locales.text("answer.not_found", query.locale, hotline=self.hotline)
-        message_id = uuid.uuid4().hex
-        self._remember(message_id, AnswerRecord(query.text, backend.name, ""))
-        response = ChatResponse(
-            message_id=message_id,
+        reply = Reply(
+            message_id=prepared.message_id,
             session_id=query.session_id,
             answer=text,
             answer_text=text,
             language=query.locale,
             found=False,
-            suggestions=[prepared.reply(s) for s in answer.suggestions],
-            notices=prepared.notices,
+            suggestions=tuple(prepared.reply(s) for s in answer.suggestions),
+            notices=tuple(prepared.notices),
             backend=backend.name,
             did_you_mean=prepared.did_you_mean,
         )
-        return await self.translation.localize(prepared.language, query, None, response)
+        return await self.translation.localize(prepared.language, query, None, reply)
 
-    def _error_body(self, error: GatewayError, query: Query) -> dict[str, Any]:
-        return error.body(query.locale, hotline=self.hotline)
-
-    async def _keep(self, query: Query, reason: str) -> None:
+    async def _unanswered(self, record: AnswerRecord, query: Query) -> None:
+        """Keep a question that got no answer for operators, and settle its record."""
+        await self._keep(self.records.settled, record)
         try:
-            await self.store.record_unanswered(query.text, query.language, reason)
+            await self.store.record_unanswered(query.text, query.language, record.state)
         except Exception:
             log.exception("could not record an unanswered question")
 
-    def _remember(self, message_id: str, record: AnswerRecord) -> None:
-        self._recent[message_id] = record
-        while len(self._recent) > RECENT_ANSWERS:
-            self._recent.popitem(last=False)
+    @staticmethod
+    async def _keep(write: Callable[[AnswerRecord], object], record: AnswerRecord) -> None:
+        # A store that is down must not cost the resident the answer.
+        try:
+            await write(record)  # type: ignore[misc]
+        except Exception:
+            log.exception("could not keep the answer's record")
 
     # -- feedback, hot questions, categories ------------------------------------------------
 
     async def feedback(self, message_id: str, helpful: bool, comment: str | None) -> None:
-        record = self._recent.get(message_id, AnswerRecord("", "", ""))
+        """Keep a rating with what it rates (on whichever worker that was answered), and tell
+        the back end that answered."""
+        comment = masked(comment or "")
+        try:
+            record = await self.records.get(message_id)
+        except Exception:
+            log.exception("could not read the answer's record; the rating is kept without it")
+            record = None
+        kept = record or AnswerRecord(message_id, "")
         await self.store.record_feedback(
             Feedback(
                 message_id=message_id,
                 helpful=helpful,
-                comment=pii.mask(comment or "").text,
-                question=record.question,
-                backend=record.backend,
-                entry_id=record.entry_id,
+                comment=comment,
+                question=kept.question,
+                backend=kept.backend,
+                entry_id=kept.entry_id,
             )
         )
+        backend = self.backends.get(kept.backend)
+        if record is None or backend is None:
+            return
+        try:
+            await backend.feedback(record, helpful, comment)
+        except Exception:
+            log.exception("back end %s did not take the rating", backend.name)
 
     async def hot_questions(self, locale: str) -> list[HotQuestion]:
         knowledge = await self.services.knowledge()
@@ -430,7 +477,15 @@ def _shared_breakers(services: Services) -> Callable[[str, BackendConfig], Break
     )
 
 
-def rest_of_answer(response: ChatResponse, lines: StreamedTranslation | None) -> list[Piece]:
-    """What is left to send of ``response``'s answer: all of it, or what its lines sent so far
+def _answer_records(store: Store, services: Services) -> AnswerRecords:
+    """Answer records in the store, and in Redis too when it is configured."""
+    if services.redis is None:
+        return AnswerRecords(store)
+    ttl = services.settings.state.answer_days * 86400
+    return RedisAnswerRecords(store, services.redis, services.key("answer", ""), ttl)
+
+
+def rest_of_answer(reply: Reply, lines: StreamedTranslation | None) -> list[Piece]:
+    """What is left to send of ``reply``'s answer: all of it, or what its lines sent so far
     (translated as they came) still lack."""
-    return lines.finish(response.answer) if lines else [("delta", {"text": response.answer})]
+    return lines.finish(reply.answer) if lines else [Delta(reply.answer)]

@@ -103,6 +103,9 @@ class StateConfig(Section):
     migrate: bool = True
     #: Connections each worker keeps open to a database server (not SQLite).
     pool_size: int = Field(5, ge=1)
+    #: With ``[redis] url`` set: days an answer's record (what its feedback is tied to) is
+    #: kept in Redis.
+    answer_days: float = Field(30.0, gt=0)
 
 
 class RedisConfig(Section):
@@ -220,10 +223,6 @@ class SafetyConfig(Section):
     injection_action: Literal["block", "restrict", "review", "off"] = "block"
     #: More injection patterns (Python regular expressions, matched case-insensitively).
     injection_patterns: list[str] = Field(default_factory=list)
-    #: Back-end types that write with a language model (screened for injection).
-    llm_types: list[str] = Field(
-        default_factory=lambda: ["openai", "rag", "dify", "fastgpt", "maxkb", "ragflow"]
-    )
     #: Audit events kept in memory for ``GET /api/v1/admin/audit`` besides the store.
     audit_memory: int = Field(1000, ge=0)
 
@@ -328,6 +327,9 @@ class BackendConfig(BaseModel):
     first_token_timeout: float = Field(15.0, gt=0)
     #: Questions this back end answers at once; more go to the route's next back end.
     max_concurrency: int = Field(64, ge=1)
+    #: Longest answer taken from it, in characters; a longer one is cut there (the back end
+    #: stopped) and the resident told. Generous: a misbehaving model must not fill memory.
+    max_answer_chars: int = Field(200_000, ge=1)
     #: Consecutive failures that open the circuit breaker (the back end is skipped) …
     breaker_failures: int = Field(5, ge=1)
     #: … and seconds until one question is let through again to probe it.

@@ -57,6 +57,11 @@ FAILOVERS = Counter(
     "Questions passed on from a back end (failed or skipped) to the route's next one.",
     ["backend"],
 )
+ANSWERS_CUT = Counter(
+    "gateway_answers_cut_total",
+    "Answers longer than their back end's max_answer_chars, cut there.",
+    ["backend"],
+)
 BREAKER_STATE = Gauge(
     "gateway_breaker_state",
     "Each back end's circuit breaker: 0 closed, 1 half-open, 2 open (as seen at scrape time).",

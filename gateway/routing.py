@@ -5,12 +5,19 @@ conditions hold — the assistant picked in the UI, the resident's language, key
 category of the question's best FAQ hit. A topic-less follow-up (需要什么材料？) takes its topic
 from an earlier question of the conversation first.
 
-Then the route's back ends are tried in order (:meth:`Router.ask`, :meth:`Router.stream`). Each
-is a :class:`Lane`: a back end with a total and a first-piece timeout, a concurrency limit and
-a :class:`CircuitBreaker`. A retryable failure (connection, timeout, 429, 5xx, a malformed
-reply) moves on to the next back end, never back to one that failed; a refusal (400, 401)
-stops. Once a piece of an answer has reached the resident nothing fails over: the stream ends
-with :class:`NoAnswer` (``started``) and the resident is told politely. docs/routing.md.
+Then the route's back ends are tried in order (:meth:`Router.stream`, the one way answers are
+asked for: a blocking reply is the same stream collected by ``ChatService.answer``). Each is a
+:class:`Lane`: a back end with a total and a first-piece timeout, a cap on the answer's size, a
+concurrency limit and a :class:`CircuitBreaker`. A retryable failure (connection, timeout, 429,
+5xx, a malformed reply) moves on to the next back end, never back to one that failed; a refusal
+(400, 401) stops. Once a piece of an answer has reached the resident (``Plan.shown``) nothing
+fails over: the stream ends with :class:`NoAnswer` (``started``) and the resident is told
+politely. Text a back end sent that the resident never saw (held back by the safety review,
+or collected for a blocking reply) does not count.
+
+One rule orders a lane's bookkeeping, whatever the delivery: the slot is taken and the breaker
+asked before the back end is; the breaker is settled as soon as the outcome is known, while
+the slot is still held; the slot is left last. docs/routing.md.
 """
 
 from __future__ import annotations
@@ -24,7 +31,17 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from gateway import metrics
-from gateway.backends.base import Answer, Backend, BackendError, Done, Event, Query
+from gateway.backends.base import (
+    TRUNCATED,
+    Answer,
+    Backend,
+    BackendError,
+    Delta,
+    Done,
+    Event,
+    Query,
+    Replace,
+)
 from gateway.config import BackendConfig, ConfigError, RouteConfig, RoutingConfig
 from gateway.state.breakers import Breaker, CircuitBreaker
 
@@ -51,6 +68,7 @@ class Lane:
         self.timeout = config.timeout
         self.first_token_timeout = min(config.first_token_timeout, config.timeout)
         self.max_concurrency = config.max_concurrency
+        self.max_answer_chars = config.max_answer_chars
         self.breaker = breaker or CircuitBreaker(
             config.breaker_failures, config.breaker_reset, clock
         )
@@ -82,24 +100,16 @@ class Lane:
         else:
             await self.breaker.succeeded()
 
-    async def ask(self, query: Query) -> Answer:
-        try:
-            async with asyncio.timeout(self.timeout):
-                return await self.backend.ask(query)
-        except TimeoutError:
-            raise BackendError(f"{self.name}: no answer within {self.timeout:g} s") from None
-        except BackendError:
-            raise
-        except Exception as exc:
-            raise _unexpected(self.name, exc) from exc
-
     async def stream(self, query: Query) -> AsyncIterator[Event]:
         """The back end's events, each within its deadline: the first within
-        ``first_token_timeout``, all of them within ``timeout``."""
+        ``first_token_timeout``, all of them within ``timeout``; an answer longer than
+        ``max_answer_chars`` is cut there (the back end stopped) and marked ``truncated``."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
         first_deadline = loop.time() + self.first_token_timeout
         events = self.backend.stream(query)
+        cap = self.max_answer_chars
+        text = ""  # the answer so far: where to cut it
         async with aclosing(events):  # type: ignore[type-var]
             first = True
             while True:
@@ -118,10 +128,28 @@ class Lane:
                     raise
                 except Exception as exc:
                     raise _unexpected(self.name, exc) from exc
-                yield event
                 if isinstance(event, Done):
+                    if len(event.answer.text) > cap:
+                        event = Done(self._cut(event.answer, event.answer.text))
+                    yield event
                     return
+                text = text + event.text if isinstance(event, Delta) else event.text
+                if len(text) > cap:
+                    over = len(text) - cap
+                    if isinstance(event, Delta) and len(event.text) > over:
+                        yield Delta(event.text[:-over])
+                    elif isinstance(event, Replace):
+                        yield Replace(text[:cap])
+                    yield Done(self._cut(Answer(text=""), text))
+                    return
+                yield event
                 first = False
+
+    def _cut(self, answer: Answer, text: str) -> Answer:
+        log.warning("back end %s: answer cut at %d characters", self.name, self.max_answer_chars)
+        metrics.ANSWERS_CUT.labels(self.name).inc()
+        metadata = {**answer.metadata, TRUNCATED: True}
+        return replace(answer, text=text[: self.max_answer_chars], metadata=metadata)
 
     async def status(self) -> dict[str, Any]:
         breaker = await self.breaker.snapshot()
@@ -162,11 +190,14 @@ class Plan:
     #: do not read the conversation themselves.
     standalone: str | None = None
     attempts: list[Attempt] = field(default_factory=list)
+    #: Set by whoever delivers the answer once a piece of it has reached the resident: from
+    #: then on a failing back end is not failed over (its answer cannot be continued).
+    shown: bool = False
 
 
 class NoAnswer(Exception):
     """No back end answered. ``started``: part of an answer had already reached the resident
-    when its back end failed."""
+    (``Plan.shown``) when its back end failed."""
 
     def __init__(self, attempts: Sequence[Attempt], started: bool = False) -> None:
         summary = "; ".join(f"{a.backend}: {a.outcome} {a.detail}".strip() for a in attempts)
@@ -219,13 +250,6 @@ class Router:
     def routes_of(self, backend: str) -> list[str]:
         return [route.label for route in self.routes if backend in route.backends]
 
-    def backends_for(self, query: Query) -> list[Backend]:
-        """The back ends of the first route that matches without looking up the category."""
-        for route in self.routes:
-            if _matches(route, query, None):
-                return [self.backends[name] for name in _unique(route.backends)]
-        return []
-
     # -- choosing the route ----------------------------------------------------------------
 
     @metrics.timed("route")
@@ -271,37 +295,6 @@ class Router:
 
     # -- answering -------------------------------------------------------------------------
 
-    async def ask(
-        self, plan: Plan, conversation_ids: Mapping[str, str] | None = None
-    ) -> tuple[Backend, Answer]:
-        """The first answer of the route's back ends; the first "not found" when none has one.
-        Raises :class:`NoAnswer` when every back end failed."""
-        not_found: tuple[Backend, Answer] | None = None
-        for lane in self._lanes(plan):
-            if not await self._enter(lane, plan):
-                continue
-            error: BackendError | None = None
-            started = time.perf_counter()
-            try:
-                answer = await lane.ask(self._query_for(plan, lane, conversation_ids))
-            except BackendError as exc:
-                error = exc
-            finally:
-                await lane.leave()
-            await lane.settle(error)
-            if error is not None:
-                if not self._failed(plan, lane, error, started):
-                    break
-                continue
-            if answer.found:
-                _attempt(plan, lane, "answered", started)
-                return lane.backend, answer
-            _attempt(plan, lane, "not_found", started)
-            not_found = not_found or (lane.backend, answer)
-        if not_found is not None:
-            return not_found
-        raise NoAnswer(plan.attempts)
-
     async def stream(
         self, plan: Plan, conversation_ids: Mapping[str, str] | None = None
     ) -> AsyncIterator[tuple[Backend, Event]]:
@@ -311,37 +304,33 @@ class Router:
         for lane in self._lanes(plan):
             if not await self._enter(lane, plan):
                 continue
-            started = False
-            error: BackendError | None = None
             began = time.perf_counter()
             try:
                 async with aclosing(
                     lane.stream(self._query_for(plan, lane, conversation_ids))
                 ) as events:
                     async for event in events:
-                        if isinstance(event, Done):
-                            if event.answer.found or started:
-                                await lane.settle(None)
-                                _attempt(plan, lane, "answered", began)
-                                yield lane.backend, event
-                                return
-                            _attempt(plan, lane, "not_found", began)
-                            not_found = not_found or (lane.backend, event.answer)
-                            break
-                        started = True
-                        yield lane.backend, event
-            except BackendError as exc:
-                error = exc
-            finally:
-                await lane.leave()
-            await lane.settle(error)
-            if error is not None:
-                if started:
-                    _attempt(plan, lane, "failed", began, f"after the first piece: {error}")
+                        if not isinstance(event, Done):
+                            yield lane.backend, event
+                            continue
+                        await lane.settle(None)
+                        if event.answer.found or plan.shown:
+                            _attempt(plan, lane, "answered", began)
+                            yield lane.backend, event
+                            return
+                        _attempt(plan, lane, "not_found", began)
+                        not_found = not_found or (lane.backend, event.answer)
+                        break
+            except BackendError as error:
+                await lane.settle(error)
+                if plan.shown:
+                    _attempt(plan, lane, "failed", began, f"after part was shown: {error}")
                     log.warning("back end %s failed mid-answer: %s", lane.name, error)
                     raise NoAnswer(plan.attempts, started=True) from error
                 if not self._failed(plan, lane, error, began):
                     break
+            finally:
+                await lane.leave()
         if not_found is not None:
             yield not_found[0], Done(not_found[1])
             return

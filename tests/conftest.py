@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from gateway.app import create_app
+from gateway.chat import ChatService
 from gateway.config import Settings, load_settings
 
 
@@ -36,11 +37,21 @@ def settings(make_settings) -> Settings:
     return make_settings()
 
 
-async def started(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-            yield client
+class GatewayClient(httpx.AsyncClient):
+    """A client of one gateway app, which it names: ``client.chat`` is the app's service."""
+
+    def __init__(self, app: FastAPI) -> None:
+        super().__init__(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
+        self.app = app
+
+    @property
+    def chat(self) -> ChatService:
+        return self.app.state.chat
+
+
+async def started(app: FastAPI) -> AsyncIterator[GatewayClient]:
+    async with app.router.lifespan_context(app), GatewayClient(app) as client:
+        yield client
 
 
 @pytest.fixture

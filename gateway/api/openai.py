@@ -4,9 +4,10 @@ Any OpenAI client or chat front end can talk to the gateway as if it were a mode
 through the same pipeline, masking and routing as ``/api/v1/chat``: the last user message is
 the question, the earlier messages the conversation. ``model`` may name an assistant
 (``ChatRequest.agent``, as the routes' ``agents``); any other name is ignored. The reply is a
-``chat.completion`` (or its chunks, ending with ``data: [DONE]``) with three additions:
-``citations``, ``backend`` and ``session_id``. An ``Authorization`` header is accepted and,
-unless ``[facade] api_key_env`` names a key, ignored. docs/api.md.
+``chat.completion`` (or its chunks, ending with ``data: [DONE]``) with the fields of
+:data:`EXTRAS` added: ``citations``, ``backend``, ``session_id`` and ``found``. An
+``Authorization`` header is accepted and, unless ``[facade] api_key_env`` names a key, ignored.
+docs/api.md.
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gateway.api.errors import is_json
 from gateway.api.locale import request_locale
-from gateway.api.schemas import ChatRequest, ChatResponse, Identifier
+from gateway.api.replies import response, sse_events
+from gateway.api.schemas import ChatResponse, Identifier
 from gateway.api.security import bearer_matches, limit
 from gateway.backends.base import Turn
 from gateway.chat import ChatService
 from gateway.errors import GatewayError
-from gateway.safety import pii
 
 router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
 
@@ -124,24 +125,25 @@ async def chat_completions(body: CompletionRequest, request: Request) -> Any:
     if last.role != "user":
         raise GatewayError("invalid_request", detail="the last message must be the user's")
     history = [
-        Turn(message.role, pii.mask(message.text).text)  # type: ignore[arg-type]
+        Turn(message.role, message.text)  # type: ignore[arg-type]
         for message in earlier
         if message.role in ("user", "assistant") and message.text
     ]
-    question = ChatRequest(
-        message=last.text,
+    # The client keeps the conversation; a session id alone continues the gateway's. The
+    # service masks the turns with the question.
+    prepared = service.prepare(
+        last.text,
+        locale,
         session_id=body.session_id,
         agent=body.model if body.model in service.router.agents else None,
-        stream=body.stream,
+        history=history if earlier or body.session_id is None else None,
+        # OpenAI clients read the Markdown answer: no plain-text copy is made for them.
+        plain_text=False,
     )
-    # The client keeps the conversation; a session id alone continues the gateway's.
-    turns = history if earlier or body.session_id is None else None
     model = body.model or service.settings.facade.model
-    # OpenAI clients read the Markdown answer: no plain-text copy is made for them.
     if not body.stream:
-        response = await service.answer(question, locale, history=turns, plain_text=False)
-        return JSONResponse(_completion(response, model))
-    events = await service.stream(question, locale, history=turns, plain_text=False)
+        return JSONResponse(_completion(response(await service.answer(prepared)), model))
+    events = sse_events(service.stream(prepared), locale, service.hotline)
     return StreamingResponse(
         _chunks(events, model),
         media_type="text/event-stream",
@@ -173,21 +175,21 @@ def _extras(reply: dict[str, Any]) -> dict[str, Any]:
     return {key: reply[key] for key in EXTRAS}
 
 
-def _completion(response: ChatResponse, model: str) -> dict[str, Any]:
+def _completion(reply: ChatResponse, model: str) -> dict[str, Any]:
     return {
-        "id": f"chatcmpl-{response.message_id}",
+        "id": f"chatcmpl-{reply.message_id}",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": response.answer},
+                "message": {"role": "assistant", "content": reply.answer},
                 "finish_reason": "stop",
             }
         ],
         "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-        **_extras(response.model_dump(include=set(EXTRAS))),
+        **_extras(reply.model_dump(include=set(EXTRAS))),
     }
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,6 +10,7 @@ from fastapi.responses import StreamingResponse
 import locales
 from gateway.api.health import backend_statuses
 from gateway.api.locale import request_locale
+from gateway.api.replies import response, sse
 from gateway.api.schemas import (
     AnalysisOut,
     AnalyzeRequest,
@@ -23,6 +22,7 @@ from gateway.api.schemas import (
     ErrorResponse,
     FeedbackRequest,
     FeedbackResponse,
+    HotQuestion,
     HotQuestions,
 )
 from gateway.api.security import limit
@@ -55,19 +55,20 @@ async def chat(body: ChatRequest, request: Request) -> Any:
     await limit(request, "per_ip")
     if body.session_id:
         await limit(request, "per_session", body.session_id)
+    prepared = service.prepare(
+        body.message,
+        locale,
+        session_id=body.session_id,
+        agent=body.agent,
+        correct=body.correct,
+    )
     if not body.stream:
-        return await service.answer(body, locale)
-    events = await service.stream(body, locale)
+        return response(await service.answer(prepared))
     return StreamingResponse(
-        _sse(events),
+        sse(service.stream(prepared), locale, service.hotline),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
-
-
-async def _sse(events: AsyncIterator[tuple[str, Any]]) -> AsyncIterator[str]:
-    async for name, data in events:
-        yield f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
 @router.post("/feedback", response_model=FeedbackResponse, summary="Rate an answer")
@@ -91,7 +92,10 @@ async def analyze(body: AnalyzeRequest, request: Request) -> AnalysisOut:
 @router.get("/hot", response_model=HotQuestions, summary="Hot questions")
 async def hot(request: Request, lang: str | None = None) -> HotQuestions:
     locale = request_locale(request, lang)
-    return HotQuestions(questions=await _chat(request).hot_questions(locale))
+    found = await _chat(request).hot_questions(locale)
+    return HotQuestions(
+        questions=[HotQuestion(id=q.id, question=q.question, category=q.category) for q in found]
+    )
 
 
 @router.get("/categories", response_model=Categories, summary="Service categories")

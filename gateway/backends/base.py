@@ -1,10 +1,11 @@
 """The back-end contract: what the gateway hands a question-answering engine and what it gets back.
 
-A back end implements :meth:`Backend.ask` (one complete :class:`Answer`), :meth:`Backend.stream`
-(an async iterator of :class:`Delta`/:class:`Replace` events ending with one :class:`Done`), or
-both; each has a default written in terms of the other. :meth:`Backend.health` reports whether it
-can answer now. Failures are raised as :class:`BackendError`, which says whether trying another
-back end may help. docs/backends.md walks through writing one.
+A back end implements :meth:`Backend.stream` (an async iterator of :class:`Delta`/:class:`Replace`
+events ending with one :class:`Done`) or, when its engine only answers whole, :meth:`Backend.ask`
+(one complete :class:`Answer`), which the default ``stream`` sends as one piece. The gateway only
+ever calls ``stream``: a blocking reply is the stream collected. :meth:`Backend.health` reports
+whether it can answer now. Failures are raised as :class:`BackendError`, which says whether trying
+another back end may help. docs/backends.md walks through writing one.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
     from gateway.services import Services
+    from gateway.state.answers import AnswerRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +81,19 @@ class Answer:
     #: translations and operators' statistics).
     entry_id: str | None = None
     category: str | None = None
-    #: Anything else worth keeping in the trace (scores, back-end ids).
+    #: Anything else worth keeping in the trace (scores, back-end ids). Under
+    #: :data:`MESSAGE_ID`, the back end's own id of this answer: it is kept with the answer's
+    #: record and handed back to :meth:`Backend.feedback` when the resident rates it.
     metadata: dict[str, Any] = field(default_factory=dict)
     #: The back end's own id for the conversation, handed back with the session's next
     #: question as ``Query.conversation_id``.
     conversation_id: str = ""
+
+
+#: ``Answer.metadata`` key of the back end's own message id (Dify's ``message_id`` …).
+MESSAGE_ID = "message_id"
+#: ``Answer.metadata`` key set when the answer was cut at ``max_answer_chars``.
+TRUNCATED = "truncated"
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +150,10 @@ class Backend(ABC):
     #: conversation id): it gets a follow-up as the resident said it. Others get a topic-less
     #: follow-up joined to the earlier question it follows (docs/routing.md).
     follows_conversation: ClassVar[bool] = False
+    #: True when the back end writes its answers with a language model (an LLM, a RAG
+    #: pipeline, an engine such as Dify): its questions are screened for prompt injection
+    #: (``[safety] injection_action``). A back end that only looks answers up leaves it False.
+    uses_language_model: ClassVar[bool] = False
 
     def __init__(self, name: str, options: BaseModel, services: Services) -> None:
         self.name = name
@@ -165,6 +179,12 @@ class Backend(ABC):
 
     async def health(self) -> Health:
         return Health(ok=True)
+
+    async def feedback(self, record: AnswerRecord, helpful: bool, comment: str) -> None:
+        """The resident rated an answer of this back end (``record``: what was asked and
+        answered, with ``record.backend_message_id`` from ``Answer.metadata[MESSAGE_ID]``;
+        ``comment`` is masked). Engines that learn from ratings forward it; errors raised here
+        are logged, never shown to the resident. By default nothing is done."""
 
     async def ask(self, query: Query) -> Answer:
         answer: Answer | None = None

@@ -50,6 +50,7 @@ class DifyOptions(RemoteOptions):
 class DifyBackend(RemoteBackend):
     type = "dify"
     follows_conversation = True
+    uses_language_model = True
     Options = DifyOptions
     options: DifyOptions
 

@@ -41,6 +41,7 @@ class FastGPTOptions(RemoteOptions):
 class FastGPTBackend(RemoteBackend):
     type = "fastgpt"
     follows_conversation = True
+    uses_language_model = True
     Options = FastGPTOptions
     options: FastGPTOptions
     path = "/v1/chat/completions"

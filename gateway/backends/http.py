@@ -57,6 +57,9 @@ class HttpOptions(RemoteOptions):
     citation_fields: CitationPaths = Field(default_factory=CitationPaths)
     #: Where a true/false "found" flag is (empty: an answer is found when it is not empty).
     found: str = ""
+    #: Whether the service writes its answers with a language model: its questions are then
+    #: screened for prompt injection. False only for a service that looks answers up.
+    language_model: bool = True
 
     _check = field_validator("answer", "citations", "found")(_expression)
 
@@ -65,6 +68,11 @@ class HttpBackend(RemoteBackend):
     type = "http"
     Options = HttpOptions
     options: HttpOptions
+
+    @property
+    def uses_language_model(self) -> bool:  # type: ignore[override]
+        # Any service can sit behind this adapter: it says in its options.
+        return self.options.language_model
 
     async def ask(self, query: Query) -> Answer:
         values = {

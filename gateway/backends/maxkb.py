@@ -42,6 +42,7 @@ class MaxKBOptions(RemoteOptions):
 class MaxKBBackend(RemoteBackend):
     type = "maxkb"
     follows_conversation = True
+    uses_language_model = True
     Options = MaxKBOptions
     options: MaxKBOptions
 

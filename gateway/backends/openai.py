@@ -43,6 +43,7 @@ class OpenAIOptions(RemoteOptions):
 class OpenAIBackend(RemoteBackend):
     type = "openai"
     follows_conversation = True
+    uses_language_model = True
     Options = OpenAIOptions
     options: OpenAIOptions
     path = "/chat/completions"

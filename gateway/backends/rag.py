@@ -53,6 +53,7 @@ class RagOptions(BaseModel):
 
 class RagBackend(Backend):
     type = "rag"
+    uses_language_model = True
     Options = RagOptions
     options: RagOptions
     _index: FaqIndex | None = None

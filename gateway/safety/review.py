@@ -4,11 +4,12 @@
   ``block`` refuse the question politely, ``mask`` hide the words (the resident is told),
   ``review`` log it.
 - :meth:`Safety.screen` — once the route is known: prompt-injection screening when the route
-  has a back end that writes with a language model (``[safety] injection_action``).
-- :meth:`Safety.review_answer` — every answer before the resident sees it: Markdown/HTML
-  cleaned, citation addresses http(s) only, lexicon terms withdrawn, masked or logged.
-- :meth:`Safety.guard` — the same for a streamed answer, piece by piece
-  (:class:`StreamReview`).
+  has a back end that writes with a language model (``Backend.uses_language_model``,
+  ``[safety] injection_action``).
+- :meth:`Safety.review` — every answer before the resident sees it, on its event stream (a
+  blocking reply is the same stream collected): each piece as it arrives
+  (:class:`StreamReview`), then the complete answer: Markdown/HTML cleaned, citation
+  addresses http(s) only, lexicon terms withdrawn, masked or logged.
 
 The lexicon is swapped whole by :meth:`Safety.reload`: a question being reviewed keeps the
 lexicon it started with, so a reload drops nothing. docs/safety.md.
@@ -28,10 +29,10 @@ from typing import TYPE_CHECKING, Any
 
 import locales
 from gateway import metrics
-from gateway.api.schemas import Notice
 from gateway.backends.base import Answer, Backend, Citation, Delta, Done, Event, Query, Replace
 from gateway.config import ConfigError, SafetyConfig, Settings
 from gateway.errors import GatewayError
+from gateway.replies import Notice
 from gateway.safety.audit import AuditLog, excerpt
 from gateway.safety.injection import InjectionScreen
 from gateway.safety.lexicon import Lexicon, LexiconError, Match, masked, strongest
@@ -140,9 +141,7 @@ class Safety:
         action = self.config.injection_action
         if action == "off":
             return
-        models = [
-            name for name in plan.route.backends if backends[name].type in self.config.llm_types
-        ]
+        models = [name for name in plan.route.backends if backends[name].uses_language_model]
         if not models:
             return
         query = plan.query
@@ -169,8 +168,8 @@ class Safety:
     # -- answers -----------------------------------------------------------------------------
 
     @metrics.timed("review_answer")
-    def review_answer(self, answer: Answer, query: Query, backend: str = "") -> Answer:
-        """The answer as the resident may see it."""
+    def _whole(self, answer: Answer, query: Query, backend: str = "") -> Answer:
+        """The complete answer as the resident may see it."""
         text = sanitize_markdown(answer.text)
         verdict = self._verdict(text, query, backend) if self.config.review_answers else None
         if verdict is not None and verdict.withdrawn:
@@ -243,14 +242,18 @@ class Safety:
             kept.append(replace(citation, title=title, url=safe_url(citation.url), snippet=snippet))
         return kept
 
-    async def guard(
+    async def review(
         self, events: AsyncIterator[tuple[Backend, Event]], query: Query
     ) -> AsyncIterator[tuple[Backend, Event]]:
-        """A back end's streamed answer, reviewed before any piece reaches the resident."""
+        """The router's events, reviewed before any piece reaches the resident. The review
+        starts again when another back end takes over (the router failed over: nothing of
+        the first one's answer was shown)."""
         review = StreamReview(self, query)
         async with aclosing(events):  # type: ignore[type-var]
             async for backend, event in events:
-                review.backend = backend.name
+                if review.backend != backend.name:
+                    review = StreamReview(self, query)
+                    review.backend = backend.name
                 if isinstance(event, Done):
                     for piece in review.finish(event.answer):
                         yield backend, piece
@@ -332,7 +335,7 @@ class StreamReview:
         return self._send(masked(self.received, settled)[:cut])
 
     def finish(self, answer: Answer) -> list[Event]:
-        reviewed = self.safety.review_answer(answer, self.query, self.backend)
+        reviewed = self.safety._whole(answer, self.query, self.backend)
         events: list[Event] = []
         if reviewed.text.startswith(self.sent):
             if len(reviewed.text) > len(self.sent):

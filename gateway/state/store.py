@@ -1,5 +1,6 @@
-"""The durable store: residents' feedback, the questions the assistant could not answer, and
-safety audit events.
+"""The durable store: residents' feedback, the questions the assistant could not answer, a record
+of every question from before it goes to the back ends (so a crash loses none), and safety
+audit events.
 
 One SQLAlchemy URL chooses the database: SQLite (the embedded default, in WAL mode) or
 PostgreSQL (``postgresql+psycopg://user@host/database``), which several gateway workers on
@@ -83,6 +84,22 @@ unanswered_table = Table(
     Column("resolved_at", DateTime(timezone=True), nullable=True),
 )
 
+#: Every question from the moment it goes to the back ends (``asked``) until what became of it
+#: is known: a question still ``asked`` when its worker died is counted as unanswered
+#: (``interrupted``) at the next start. Its row is the record feedback is tied to.
+answers_table = Table(
+    "answers",
+    metadata,
+    Column("message_id", String(64), primary_key=True),
+    Column("question", Text, nullable=False),
+    Column("language", String(16), nullable=False, default=""),
+    Column("state", String(16), nullable=False, index=True),
+    Column("backend", String(64), nullable=False, default=""),
+    Column("entry_id", String(128), nullable=False, default=""),
+    Column("backend_message_id", String(128), nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
 safety_events_table = Table(
     "safety_events",
     metadata,
@@ -116,7 +133,8 @@ class Feedback:
 class Unanswered:
     question: str
     language: str
-    #: ``not_found`` (no back end had an answer) or ``backend_failed``.
+    #: ``not_found`` (no back end had an answer), ``backend_failed`` or ``interrupted`` (the
+    #: worker stopped while the question was being answered).
     reason: str
     count: int
     first_seen: dt.datetime
@@ -136,6 +154,22 @@ class FeedbackSummary:
     worst: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class AnswerRecord:
+    """A question put to the back ends and what answered it: what feedback is tied to."""
+
+    message_id: str
+    question: str
+    language: str = ""
+    #: ``asked`` (not settled yet), ``answered``, ``not_found``, ``backend_failed`` or
+    #: ``interrupted`` (its worker stopped first).
+    state: str = "asked"
+    backend: str = ""
+    entry_id: str = ""
+    #: The back end's own id of the answer (``Answer.metadata[MESSAGE_ID]``).
+    backend_message_id: str = ""
+
+
 class NotFound(LookupError):
     pass
 
@@ -143,6 +177,22 @@ class NotFound(LookupError):
 class Store(ABC):
     @abstractmethod
     async def record_feedback(self, feedback: Feedback) -> None: ...
+
+    @abstractmethod
+    async def record_question(self, record: AnswerRecord) -> None:
+        """Keep a question before it goes to the back ends (``record.state`` is ``asked``)."""
+
+    @abstractmethod
+    async def settle_question(self, record: AnswerRecord) -> None:
+        """What became of a kept question: its state, back end, entry and message id."""
+
+    @abstractmethod
+    async def answer_record(self, message_id: str) -> AnswerRecord | None: ...
+
+    @abstractmethod
+    async def recover_interrupted(self, before: dt.datetime) -> int:
+        """Count the questions still ``asked`` since before ``before`` (their worker stopped)
+        as unanswered, ``interrupted``; how many there were."""
 
     @abstractmethod
     async def record_unanswered(self, question: str, language: str, reason: str) -> None:
@@ -236,7 +286,58 @@ class SqlStore(Store):
         await self._run(lambda connection: connection.execute(insert(feedback_table), row))
         metrics.FEEDBACK.labels(str(feedback.helpful).lower()).inc()
 
+    async def record_question(self, record: AnswerRecord) -> None:
+        row = {**asdict(record), "created_at": _now()}
+        await self._run(lambda connection: connection.execute(insert(answers_table), row))
+
+    async def settle_question(self, record: AnswerRecord) -> None:
+        table = answers_table
+        values = asdict(record)
+        del values["message_id"], values["question"], values["language"]
+        statement = update(table).where(table.c.message_id == record.message_id).values(values)
+        await self._run(lambda connection: connection.execute(statement))
+
+    async def answer_record(self, message_id: str) -> AnswerRecord | None:
+        table = answers_table
+        query = select(*(table.c[name] for name in AnswerRecord.__dataclass_fields__)).where(
+            table.c.message_id == message_id
+        )
+        rows = await self._run(lambda connection: connection.execute(query).mappings().all())
+        return AnswerRecord(**rows[0]) if rows else None
+
+    async def recover_interrupted(self, before: dt.datetime) -> int:
+        table = answers_table
+        stale = select(table.c.message_id, table.c.question, table.c.language).where(
+            table.c.state == "asked", table.c.created_at < before
+        )
+
+        def recover(connection: Connection) -> list[Any]:
+            taken = []
+            for row in connection.execute(stale).mappings().all():
+                # Workers starting together: the one whose update takes the row counts it.
+                claimed = connection.execute(
+                    update(table)
+                    .where(table.c.message_id == row["message_id"], table.c.state == "asked")
+                    .values(state="interrupted")
+                )
+                if claimed.rowcount == 1:
+                    connection.execute(
+                        self._unanswered(row["question"], row["language"], "interrupted")
+                    )
+                    taken.append(row)
+            return taken
+
+        taken = await self._run(recover)
+        for _ in taken:
+            metrics.UNANSWERED.labels("interrupted").inc()
+        return len(taken)
+
     async def record_unanswered(self, question: str, language: str, reason: str) -> None:
+        upsert = self._unanswered(question, language, reason)
+        await self._run(lambda connection: connection.execute(upsert))
+        metrics.UNANSWERED.labels(reason).inc()
+
+    def _unanswered(self, question: str, language: str, reason: str) -> Any:
         now = _now()
         dialect = self.engine.dialect.name
         upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
@@ -253,7 +354,7 @@ class SqlStore(Store):
             entry_id="",
         )
         # One statement, so workers counting the same question at once never lose a count.
-        upsert = upsert.on_conflict_do_update(
+        return upsert.on_conflict_do_update(
             index_elements=[unanswered_table.c.question_hash],
             set_={
                 "count": unanswered_table.c.count + 1,
@@ -262,8 +363,6 @@ class SqlStore(Store):
                 "status": "open",
             },
         )
-        await self._run(lambda connection: connection.execute(upsert))
-        metrics.UNANSWERED.labels(reason).inc()
 
     async def unanswered(
         self,

@@ -19,9 +19,9 @@ from pydantic import ValidationError
 
 import locales
 from gateway import extensions, metrics
-from gateway.api.schemas import ChatResponse, CitationOut, Notice
-from gateway.backends.base import Answer, Query
+from gateway.backends.base import Answer, Citation, Query
 from gateway.config import ConfigError, HttpConfig, Settings, TranslationConfig, describe
+from gateway.replies import Notice, Reply
 from gateway.services import Services
 from gateway.text import markdown_to_text
 from gateway.translation.base import TranslationError, Translator, language_of
@@ -146,71 +146,78 @@ class TranslationService:
 
     @metrics.timed("translate_answer")
     async def localize(
-        self, language: str, query: Query, answer: Answer | None, response: ChatResponse
-    ) -> ChatResponse:
-        """``response`` brought into the resident's ``language`` (``query`` is the question as
-        the back ends got it; ``answer`` is None when no back end had one)."""
+        self, language: str, query: Query, answer: Answer | None, reply: Reply
+    ) -> Reply:
+        """``reply`` brought into the resident's ``language``, as a new reply (``query`` is the
+        question as the back ends got it; ``answer`` is None when no back end had one)."""
         if not self.translates(language):
-            return response
-        if answer is None or not response.found:
-            response.suggestions = await self._suggestions(response.suggestions, language)
+            return reply
+        if answer is None or not reply.found:
+            notices = reply.notices
             if query.language == language:
-                response.notices.append(self._notice("question_not_translated", language))
-            return response
+                notices = (*notices, self._notice("question_not_translated", language))
+            suggestions = await self._suggestions(reply.suggestions, language)
+            return dataclasses.replace(reply, suggestions=tuple(suggestions), notices=notices)
         source = language_of(answer.language) or "zh"
         if source == language:
-            return response
+            return reply
         curated = await self.curated.entry(answer.entry_id, language)
         if curated is not None:
             entry, translation = curated
-            response.answer = translation.answer
-            response.answer_text = markdown_to_text(translation.answer)
-            response.language = language
             titles = [
                 translation.source_title
                 if citation.title == entry.source.title and translation.source_title
                 else None
-                for citation in response.citations
+                for citation in reply.citations
             ]
-            response.citations = await self._titles(response.citations, titles, source, language)
-            response.suggestions = await self._suggestions(response.suggestions, language)
-            return response
-        curated_suggestions = await self.curated.questions(response.suggestions, language)
-        rest = [s for s, c in zip(response.suggestions, curated_suggestions, strict=True) if not c]
-        titles = [citation.title for citation in response.citations]
+            return dataclasses.replace(
+                reply,
+                answer=translation.answer,
+                answer_text=markdown_to_text(translation.answer),
+                language=language,
+                citations=tuple(await self._titles(reply.citations, titles, source, language)),
+                suggestions=tuple(await self._suggestions(reply.suggestions, language)),
+            )
+        curated_suggestions = await self.curated.questions(list(reply.suggestions), language)
+        rest = [s for s, c in zip(reply.suggestions, curated_suggestions, strict=True) if not c]
+        titles = [citation.title for citation in reply.citations]
         try:
-            translated = await self.translate([response.answer, *titles, *rest], source, language)
+            translated = await self.translate([reply.answer, *titles, *rest], source, language)
         except TranslationError as exc:
             log.warning("answer not translated into %s: %s", language, exc)
-            response.notices.append(self._notice("not_translated", language))
-            response.suggestions = [
-                c or s for s, c in zip(response.suggestions, curated_suggestions, strict=True)
-            ]
-            return response
+            return dataclasses.replace(
+                reply,
+                notices=(*reply.notices, self._notice("not_translated", language)),
+                suggestions=tuple(
+                    c or s for s, c in zip(reply.suggestions, curated_suggestions, strict=True)
+                ),
+            )
         text, new_titles, new_rest = (
             translated[0],
             translated[1 : 1 + len(titles)],
             iter(translated[1 + len(titles) :]),
         )
-        response.original_answer = response.answer
-        response.answer = text
-        response.answer_text = markdown_to_text(text)
-        response.language = language
-        response.citations = [
-            citation.model_copy(update={"title": title})
-            for citation, title in zip(response.citations, new_titles, strict=True)
-        ]
-        response.suggestions = [c or next(new_rest) for c in curated_suggestions]
-        response.notices.append(self._notice("machine_translated", language))
-        return response
+        return dataclasses.replace(
+            reply,
+            original_answer=reply.answer,
+            answer=text,
+            answer_text=markdown_to_text(text),
+            language=language,
+            citations=tuple(
+                dataclasses.replace(citation, title=title)
+                for citation, title in zip(reply.citations, new_titles, strict=True)
+            ),
+            suggestions=tuple(c or next(new_rest) for c in curated_suggestions),
+            notices=(*reply.notices, self._notice("machine_translated", language)),
+        )
 
     def _notice(self, code: str, language: str) -> Notice:
         # The resident's language, or English when the catalogs lack it.
         message = locales.text(f"notice.{code}", language, hotline=self.hotline)
         return Notice(code=code, message=message)
 
-    async def _suggestions(self, suggestions: list[str], language: str) -> list[str]:
-        curated = await self.curated.questions(suggestions, language)
+    async def _suggestions(self, suggestions: Sequence[str], language: str) -> list[str]:
+        curated = await self.curated.questions(list(suggestions), language)
         missing = [s for s, c in zip(suggestions, curated, strict=True) if not c]
         try:
             translated = iter(await self.translate(missing, "zh", language) if missing else [])
@@ -219,15 +226,15 @@ class TranslationService:
         return [c or next(translated) for c in curated]
 
     async def _titles(
-        self, citations: list[CitationOut], known: list[str | None], source: str, target: str
-    ) -> list[CitationOut]:
+        self, citations: Sequence[Citation], known: list[str | None], source: str, target: str
+    ) -> list[Citation]:
         missing = [c.title for c, title in zip(citations, known, strict=True) if not title]
         try:
             translated = iter(await self.translate(missing, source, target) if missing else [])
         except TranslationError:
             translated = iter(missing)
         return [
-            citation.model_copy(update={"title": title or next(translated)})
+            dataclasses.replace(citation, title=title or next(translated))
             for citation, title in zip(citations, known, strict=True)
         ]
 

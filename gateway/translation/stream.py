@@ -20,8 +20,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from gateway.backends.base import Delta, Replace
 from gateway.translation.base import TranslationError
 
 if TYPE_CHECKING:
@@ -29,8 +30,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gateway.translation")
 
-#: What the chat flow sends on: ``("delta" | "replace", {"text": …})``.
-Piece = tuple[str, dict[str, Any]]
+#: What the chat flow sends on to the resident.
+Piece = Delta | Replace
 
 
 class StreamedTranslation:
@@ -46,9 +47,9 @@ class StreamedTranslation:
         self._task: asyncio.Task[str] | None = None
         self._failed = False
 
-    def feed(self, kind: str, text: str) -> list[Piece]:
-        """Take the back end's ``delta`` or ``replace``; returns what can be sent now."""
-        self.text = self.text + text if kind == "delta" else text
+    def feed(self, event: Piece) -> list[Piece]:
+        """Take the back end's (reviewed) next piece; returns what can be sent now."""
+        self.text = self.text + event.text if isinstance(event, Delta) else event.text
         return self.ready()
 
     def ready(self) -> list[Piece]:
@@ -90,8 +91,8 @@ class StreamedTranslation:
         if text == self.sent:
             return []
         if text.startswith(self.sent):
-            piece: Piece = ("delta", {"text": text[len(self.sent) :]})
+            piece: Piece = Delta(text[len(self.sent) :])
         else:
-            piece = ("replace", {"text": text})
+            piece = Replace(text)
         self.sent = text
         return [piece]

@@ -52,7 +52,7 @@ async def test_an_unknown_question_gets_a_polite_reply_with_the_hotline_and_is_r
     ).json()
     assert reply["found"] is False
     assert "12345" in reply["answer"] and "Sorry" in reply["answer"]
-    store = client._transport.app.state.chat.store
+    store = client.chat.store
     recorded = await store.unanswered()
     assert [(u.question, u.reason) for u in recorded] == [("推荐一部好看的电影", "not_found")]
     await client.post("/api/v1/chat", json={"message": "推荐一部好看的电影"})
@@ -154,7 +154,7 @@ async def test_hostile_or_odd_text_gets_an_ordinary_reply(client, message):
     assert response.status_code == 200, response.text
     reply = response.json()
     assert "<script" not in reply["answer"]
-    store = client._transport.app.state.chat.store
+    store = client.chat.store
     await store.feedback()  # the tables are still there
 
 
@@ -198,7 +198,7 @@ async def test_feedback_is_stored_with_its_question_and_masked(client):
         },
     )
     assert response.status_code == 200 and response.json()["message"].startswith("Thank you")
-    stored = await client._transport.app.state.chat.store.feedback()
+    stored = await client.chat.store.feedback()
     assert stored[0].question == "居住证怎么办理" and stored[0].backend == "faq"
     assert stored[0].entry_id and "13812345678" not in stored[0].comment
     assert stored[0].helpful is False

@@ -114,7 +114,7 @@ async def test_no_back_end_ever_receives_a_personal_number(
                 "/api/v1/feedback",
                 json={"message_id": reply["message_id"], "helpful": False, "comment": QUESTIONS[1]},
             )
-            service = client._transport.app.state.chat
+            service = client.chat
             conversation = await service.sessions.load("walk")
             stored = [
                 *(await service.store.unanswered()),

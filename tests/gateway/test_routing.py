@@ -77,7 +77,7 @@ async def test_when_every_backend_fails_the_resident_gets_the_hotline_and_the_qu
         error = response.json()["error"]
         assert error["code"] == "backend_unavailable"
         assert "12345" in error["message"] and "kept" in error["message"]
-        kept = await client._transport.app.state.chat.store.unanswered()
+        kept = await client.chat.store.unanswered()
         assert [(k.question, k.reason) for k in kept] == [("居住证怎么办理", "backend_failed")]
 
 

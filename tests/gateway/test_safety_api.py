@@ -425,7 +425,7 @@ async def test_the_audit_log_is_stored_and_holds_no_personal_data(make_settings,
             json={"message": "我是李四，身份证110105194912310028，手机13912345678，你们这些傻逼"},
         )
         events = (await client.get("/api/v1/admin/audit", headers=admin(client))).json()["events"]
-        stored = await client._transport.app.state.chat.store.safety_events()
+        stored = await client.chat.store.safety_events()
     kinds = sorted(event["kind"] for event in events)
     assert kinds == sorted(
         ["personal_data_masked", "personal_data_masked", "question_masked", "answer_blocked"]

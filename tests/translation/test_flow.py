@@ -162,14 +162,15 @@ backends = ["llm"]
 async def streamed_events(make_settings, toml: str, message: str) -> list[tuple[float, str, dict]]:
     """The gateway's own stream of events (no HTTP in between, which would buffer it), each
     with the time it came, from the question."""
-    from gateway.api.schemas import ChatRequest
+    from gateway.api.replies import sse_events
     from gateway.app import create_app
     from tests.conftest import started
 
     app = create_app(make_settings(toml))
-    async for _ in started(app):
+    async for client in started(app):
         begun = time.monotonic()
-        events = await app.state.chat.stream(ChatRequest(message=message, lang="en"), "en")
+        service = client.chat
+        events = sse_events(service.stream(service.prepare(message, "en")), "en", "12345")
         return [(time.monotonic() - begun, name, data) async for name, data in events]
     raise AssertionError("the app did not start")
 
