@@ -33,7 +33,7 @@ from gateway.backends.base import (
     Query,
     Turn,
 )
-from gateway.config import BackendConfig, SessionsConfig, Settings
+from gateway.config import SessionsConfig, Settings
 from gateway.errors import GatewayError
 from gateway.knowledge.entries import KnowledgeBase
 from gateway.replies import Failed, Finished, HotQuestion, Notice, Reply, ReplyEvent
@@ -41,10 +41,9 @@ from gateway.routing import NoAnswer, Plan, Router
 from gateway.safety import pii
 from gateway.safety.review import Safety
 from gateway.services import Services
-from gateway.state import hot as hot_counters
 from gateway.state import sessions as session_stores
-from gateway.state.answers import AnswerRecord, AnswerRecords, RedisAnswerRecords
-from gateway.state.breakers import Breaker, RedisCircuitBreaker
+from gateway.state import shared
+from gateway.state.answers import AnswerRecord, AnswerRecords
 from gateway.state.hot import HotQuestions
 from gateway.state.sessions import Conversation, MemorySessionStore, SessionStore
 from gateway.state.store import Feedback, SqlStore, Store
@@ -113,10 +112,8 @@ class ChatService:
         self.sessions = sessions or MemorySessionStore(SessionsConfig())
         self.translation = translation or TranslationService.from_settings(settings, services)
         self.safety = safety or Safety.from_settings(settings, store)
-        self.hot = hot or HotQuestions(
-            hot_counters.create(settings.hot, services.redis, settings.redis.prefix)
-        )
-        self.records = records or _answer_records(store, services)
+        self.hot = hot or HotQuestions(shared.hot_counter(services))
+        self.records = records or shared.answer_records(store, services)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ChatService:
@@ -135,7 +132,7 @@ class ChatService:
                 configs={config.name: config for config in settings.backends},
                 services=services,
                 config=settings.routing,
-                breakers=_shared_breakers(services),
+                breakers=shared.breakers(services),
             ),
             store=SqlStore(
                 settings.state.database_url, settings.state.migrate, settings.state.pool_size
@@ -461,28 +458,6 @@ class ChatService:
             (category.id, category.names.get(locale) or category.names.get("zh-CN", category.id))
             for category in knowledge.categories
         ]
-
-
-def _shared_breakers(services: Services) -> Callable[[str, BackendConfig], Breaker] | None:
-    """Circuit breakers in Redis when it is configured (one per back end for every worker)."""
-    redis = services.redis
-    if redis is None:
-        return None
-    return lambda name, config: RedisCircuitBreaker(
-        redis,
-        services.key("breaker", name),
-        config.breaker_failures,
-        config.breaker_reset,
-        probe_timeout=config.timeout,
-    )
-
-
-def _answer_records(store: Store, services: Services) -> AnswerRecords:
-    """Answer records in the store, and in Redis too when it is configured."""
-    if services.redis is None:
-        return AnswerRecords(store)
-    ttl = services.settings.state.answer_days * 86400
-    return RedisAnswerRecords(store, services.redis, services.key("answer", ""), ttl)
 
 
 def rest_of_answer(reply: Reply, lines: StreamedTranslation | None) -> list[Piece]:

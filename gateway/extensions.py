@@ -7,8 +7,13 @@ implementation by declaring it in its own ``pyproject.toml``::
     mycorp = "mycorp_gateway:MyCorpBackend"
 
 and configuration then names it by that key (``type = "mycorp"``). Built-in implementations are
-listed here too, by import path, so they load lazily and a missing optional dependency only
-matters when its implementation is used.
+registered the same way, in :data:`BUILTINS` (as Datasette lists its ``DEFAULT_PLUGINS``), by
+import path, so they load lazily and a missing optional dependency only matters when its
+implementation is used.
+
+Every implementation is made by :func:`create`: found by name, checked to be a subclass of the
+group's base (a plugin that is not is a start-up ``ConfigError``), its options validated by
+its ``Options`` model, then built by its :meth:`Extension.build`.
 
 =======================  ======================================================  ================
 group                    an implementation is a subclass of                      documented in
@@ -24,11 +29,20 @@ group                    an implementation is a subclass of                     
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from importlib import import_module
 from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from gateway.config import ConfigError, describe
+
+if TYPE_CHECKING:
+    from gateway.services import Services
+
+#: Every built-in implementation, by group: ``name -> "module:Class"``.
 BUILTINS: dict[str, dict[str, str]] = {
     "gateway.backends": {
         "dify": "gateway.backends.dify:DifyBackend",
@@ -65,6 +79,62 @@ BUILTINS: dict[str, dict[str, str]] = {
 
 class UnknownExtension(LookupError):
     pass
+
+
+class NoOptions(BaseModel):
+    """The options of an implementation that takes none: any key is a mistake."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Extension:
+    """What every implementation of every group has: its ``Options`` (a pydantic model of its
+    configuration table) and :meth:`build`, the one way it is made."""
+
+    Options: ClassVar[type[BaseModel]] = NoOptions
+
+    @classmethod
+    def build(cls, options: Any, services: Services | None, **context: Any) -> Self:
+        """An instance from checked ``options``; ``context``: what the group's caller adds
+        (a back end's name). The default takes the options alone."""
+        return cls(options)  # type: ignore[call-arg]
+
+
+E = TypeVar("E", bound=Extension)
+
+
+def create(
+    group: str,
+    name: str,
+    base: type[E],
+    options: Mapping[str, Any] | None,
+    services: Services | None,
+    /,
+    *,
+    label: str = "",
+    **context: Any,
+) -> E:
+    """The implementation ``name`` of ``group``, a ``base``, built from ``options``; raises
+    ``ConfigError`` (``label``: how the configuration names it) for an unknown name, a class of
+    another kind, or options it does not take."""
+    try:
+        found = load(group, name)
+    except UnknownExtension as exc:
+        raise ConfigError(str(exc)) from exc
+    if not (isinstance(found, type) and issubclass(found, base)):
+        raise ConfigError(
+            f"{group} entry {name!r} ({_origin(found)}) is not a subclass of "
+            f"{base.__module__}.{base.__qualname__}"
+        )
+    try:
+        checked = found.Options.model_validate(dict(options or {}))
+    except ValidationError as exc:
+        raise ConfigError(f"{label or f'{group} {name!r}'}: {describe(exc)}") from exc
+    return found.build(checked, services, **context)
+
+
+def _origin(found: Any) -> str:
+    return f"{getattr(found, '__module__', '?')}:{getattr(found, '__qualname__', repr(found))}"
 
 
 def names(group: str) -> list[str]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anyio.to_thread
+from cachetools import FIFOCache
 
 from gateway.config import Settings
 from gateway.knowledge import entries
@@ -136,8 +137,7 @@ class Services:
 #: Indexes built in this process, by paths and the files' sizes and times: gateways created
 #: in one process over the same unchanged files (tests, workers in threads) share one index,
 #: and a reload rebuilds only when a file changed.
-_BUILT: dict[tuple[object, ...], FaqIndex] = {}
-_BUILT_KEPT = 4
+_BUILT: FIFOCache[tuple[object, ...], FaqIndex] = FIFOCache(maxsize=4)
 
 
 def _signature(paths: Sequence[str]) -> tuple[object, ...]:
@@ -153,8 +153,6 @@ def _signature(paths: Sequence[str]) -> tuple[object, ...]:
 def _build_now(paths: tuple[str, ...]) -> FaqIndex:
     key = _signature(paths)
     if key not in _BUILT:
-        while len(_BUILT) >= _BUILT_KEPT:
-            _BUILT.pop(next(iter(_BUILT)))
         _BUILT[key] = FaqIndex(entries.load(paths))
     return _BUILT[key]
 

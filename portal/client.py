@@ -13,12 +13,12 @@ as a whole.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from httpx_sse import aconnect_sse
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
@@ -71,19 +71,15 @@ class GatewayClient:
         address the question came from (see the module's docstring)."""
         body = {**_chat_body(message, lang, session_id, correct, agent), "stream": True}
         try:
-            async with self.http.stream(
-                "POST", "/api/v1/chat", json=body, headers=_headers(lang, resident)
-            ) as response:
+            async with aconnect_sse(
+                self.http, "POST", "/api/v1/chat", json=body, headers=_headers(lang, resident)
+            ) as source:
+                response = source.response
                 if response.status_code != 200:
                     await response.aread()
                     raise _error(response)
-                event = "message"
-                async for line in response.aiter_lines():
-                    if line.startswith("event:"):
-                        event = line[len("event:") :].strip()
-                    elif line.startswith("data:"):
-                        yield event, json.loads(line[len("data:") :])
-                        event = "message"
+                async for sse in source.aiter_sse():
+                    yield sse.event, sse.json()
         except httpx.HTTPError as exc:
             raise GatewayUnavailable("unreachable", str(exc)) from exc
 

@@ -40,8 +40,9 @@ def settings(make_settings) -> Settings:
 class GatewayClient(httpx.AsyncClient):
     """A client of one gateway app, which it names: ``client.chat`` is the app's service."""
 
-    def __init__(self, app: FastAPI) -> None:
-        super().__init__(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
+    def __init__(self, app: FastAPI, client_address: str = "127.0.0.1") -> None:
+        transport = httpx.ASGITransport(app=app, client=(client_address, 50000))
+        super().__init__(transport=transport, base_url="http://gateway")
         self.app = app
 
     @property

@@ -1,6 +1,7 @@
 """Scale-out: two real ``gateway`` processes on two ports sharing a real Redis and a real
 PostgreSQL. A conversation begun on one continues on the other; a rate limit of N holds across
-both; feedback and unanswered questions from both land in one database; a back end's breaker
+both; feedback and unanswered questions from both land in one database, a rating tied to its
+answer whichever worker it reaches; a back end's breaker
 opened through one is open for the other; killing one process (SIGKILL) loses nothing it had
 acknowledged."""
 
@@ -85,11 +86,12 @@ def test_two_gateways_share_redis_and_postgresql(
         codes = [ask((a, b)[n % 2], f"第{n}个问题", "walk-1").status_code for n in range(LIMIT)]
         assert codes[: LIMIT - 2] == [200] * (LIMIT - 2) and set(codes[LIMIT - 2 :]) == {429}
 
-        # Feedback and unanswered questions from both land in the one database.
-        for url in (a, b):
+        # Feedback and unanswered questions from both land in the one database; a rating
+        # reaching the other worker is tied to its answer all the same.
+        for url, other in ((a, b), (b, a)):
             answer = ask(url, "领结婚证需要带什么").json()
             rated = httpx.post(
-                f"{url}/api/v1/feedback",
+                f"{other}/api/v1/feedback",
                 json={"message_id": answer["message_id"], "helpful": url == a},
             )
             assert rated.status_code == 200
@@ -97,6 +99,8 @@ def test_two_gateways_share_redis_and_postgresql(
         feedback = httpx.get(f"{b}/api/v1/admin/feedback", headers=ADMIN).json()
         assert feedback["summary"]["helpful"] == 1 and feedback["summary"]["not_helpful"] == 1
         assert {item["question"] for item in feedback["items"]} == {"领结婚证需要带什么"}
+        assert {item["backend"] for item in feedback["items"]} == {"faq"}
+        assert all(item["entry_id"] for item in feedback["items"])
         items = httpx.get(f"{a}/api/v1/admin/unanswered", headers=ADMIN).json()["items"]
         [cat] = [item for item in items if item["question"].startswith("我家的猫")]
         assert cat["count"] == 2 and "13812345678" not in cat["question"]

@@ -13,9 +13,11 @@ from __future__ import annotations
 from abc import ABC
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
+
+from gateway.extensions import Extension
 
 if TYPE_CHECKING:
     from gateway.services import Services
@@ -136,16 +138,11 @@ class BackendError(Exception):
         self.status = status
 
 
-class NoOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Backend(ABC):
+class Backend(Extension, ABC):
     """A question-answering engine. Subclasses set ``type`` and, when they take options,
     ``Options`` (a pydantic model validated from the back end's TOML table)."""
 
     type: ClassVar[str]
-    Options: ClassVar[type[BaseModel]] = NoOptions
     #: True when the back end reads the conversation itself (``Query.history`` or its own
     #: conversation id): it gets a follow-up as the resident said it. Others get a topic-less
     #: follow-up joined to the earlier question it follows (docs/routing.md).
@@ -159,6 +156,10 @@ class Backend(ABC):
         self.name = name
         self.options = options
         self.services = services
+
+    @classmethod
+    def build(cls, options: Any, services: Services | None, **context: Any) -> Self:
+        return cls(context["name"], options, services)  # type: ignore[arg-type]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -20,6 +20,7 @@ from limits.aio.storage import MemoryStorage
 from limits.storage import storage_from_string
 
 from gateway.config import ConfigError, LimitsConfig
+from gateway.state.shared import limits_storage
 
 log = logging.getLogger("gateway.limits")
 
@@ -37,13 +38,6 @@ def _rates(value: str, key: str) -> list[RateLimitItem]:
         return parse_many(value)
     except ValueError as exc:
         raise ConfigError(f"limits.{key}: {exc}") from exc
-
-
-def storage_uri(config: LimitsConfig, redis_url: str = "") -> str:
-    """The ``limits`` storage to use: ``[limits] storage_uri``, else ``[redis] url``, else
-    this process's memory."""
-    uri = config.storage_uri or redis_url or "memory://"
-    return uri if uri.startswith("async+") else f"async+{uri}"
 
 
 class SweptMemoryStorage(MemoryStorage):
@@ -93,7 +87,7 @@ class SweptMemoryStorage(MemoryStorage):
 class RateLimiter:
     def __init__(self, config: LimitsConfig, redis_url: str = "", key_prefix: str = "") -> None:
         self.config = config
-        uri = storage_uri(config, redis_url)
+        uri = limits_storage(config, redis_url)
         options: dict[str, str] = {}
         if uri.startswith(("async+redis", "async+rediss")):
             # redis-py, the client the rest of the gateway uses (``limits`` defaults to coredis).

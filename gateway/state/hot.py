@@ -112,12 +112,6 @@ class RedisHotCounter(HotCounter):
         return [(member.decode(), float(score)) for member, score in ranked]
 
 
-def create(config: HotConfig, redis: Redis | None, prefix: str = "gateway:") -> HotCounter:
-    if redis is None:
-        return MemoryHotCounter(config)
-    return RedisHotCounter(config, redis, prefix + "hot:")
-
-
 class HotQuestions:
     """The hot list residents see: the entries most answered lately (at most
     ``from_traffic`` of them, each counted at least ``min_count`` times), then the curated

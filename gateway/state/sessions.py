@@ -11,14 +11,17 @@ from __future__ import annotations
 import json
 import time
 from abc import ABC, abstractmethod
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Self
+
+from cachetools import TTLCache
 
 from gateway import extensions
 from gateway.backends.base import Turn
 from gateway.config import ConfigError, SessionsConfig, Settings
+from gateway.extensions import Extension
+from gateway.state import shared
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -37,14 +40,14 @@ class Conversation:
     backend_ids: dict[str, str] = field(default_factory=dict)
 
 
-class SessionStore(ABC):
+class SessionStore(Extension, ABC):
+    """Built by ``extensions.create`` from ``[sessions]``; a store that needs more than that
+    (a client) overrides :meth:`build`."""
+
+    Options = SessionsConfig
+
     def __init__(self, config: SessionsConfig) -> None:
         self.config = config
-
-    @classmethod
-    def from_settings(cls, settings: Settings, services: Services) -> SessionStore:
-        """The store as configured; a store that needs more than ``[sessions]`` overrides it."""
-        return cls(settings.sessions)
 
     @abstractmethod
     async def load(self, session_id: str) -> Conversation:
@@ -66,43 +69,31 @@ class MemorySessionStore(SessionStore):
 
     def __init__(self, config: SessionsConfig, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(config)
-        self._clock = clock
-        self._conversations: OrderedDict[str, tuple[float, Conversation]] = OrderedDict()
+        # Each exchange sets its conversation again, so the time to live counts from the last.
+        self._conversations: TTLCache[str, Conversation] = TTLCache(
+            maxsize=config.max_sessions, ttl=config.ttl, timer=clock
+        )
 
     def __len__(self) -> int:
+        self._conversations.expire()
         return len(self._conversations)
 
     async def load(self, session_id: str) -> Conversation:
-        kept = self._conversations.get(session_id)
-        if kept is None or self._clock() - kept[0] > self.config.ttl:
+        conversation = self._conversations.get(session_id)
+        if conversation is None:
             return Conversation(session_id)
-        conversation = kept[1]
         return Conversation(session_id, list(conversation.turns), dict(conversation.backend_ids))
 
     async def append(
         self, session_id: str, turns: Sequence[Turn], backend: str = "", backend_id: str = ""
     ) -> None:
-        now = self._clock()
-        kept = self._conversations.pop(session_id, None)
-        conversation = kept[1] if kept and now - kept[0] <= self.config.ttl else None
-        conversation = conversation or Conversation(session_id)
+        conversation = self._conversations.get(session_id) or Conversation(session_id)
         conversation.turns.extend(turns)
         limit = 2 * self.config.max_turns
         del conversation.turns[: max(0, len(conversation.turns) - limit)]
         if backend and backend_id:
             conversation.backend_ids[backend] = backend_id
-        self._conversations[session_id] = (now, conversation)
-        while len(self._conversations) > self.config.max_sessions:
-            self._conversations.popitem(last=False)
-        self._expire(now)
-
-    def _expire(self, now: float) -> None:
-        # The oldest entries come first, so stop at the first one still fresh.
-        while self._conversations:
-            touched, _ = next(iter(self._conversations.values()))
-            if now - touched <= self.config.ttl:
-                break
-            self._conversations.popitem(last=False)
+        self._conversations[session_id] = conversation
 
 
 class RedisSessionStore(SessionStore):
@@ -116,10 +107,10 @@ class RedisSessionStore(SessionStore):
         self.prefix = prefix
 
     @classmethod
-    def from_settings(cls, settings: Settings, services: Services) -> SessionStore:
-        if services.redis is None:
+    def build(cls, options: Any, services: Services | None, **context: Any) -> Self:
+        if services is None or services.redis is None:
             raise ConfigError('sessions.store = "redis" needs [redis] url')
-        return cls(settings.sessions, services.redis, services.key("session", ""))
+        return cls(options, services.redis, services.key("session", ""))
 
     def _keys(self, session_id: str) -> tuple[str, str]:
         return f"{self.prefix}{session_id}:turns", f"{self.prefix}{session_id}:ids"
@@ -160,17 +151,10 @@ class RedisSessionStore(SessionStore):
             await pipe.execute()
 
 
-def store_name(settings: Settings) -> str:
-    """``[sessions] store``, or the default for the deployment: Redis when it is configured."""
-    return settings.sessions.store or ("redis" if settings.redis.url else "memory")
-
-
 def create(settings: Settings, services: Services) -> SessionStore:
-    name = store_name(settings)
-    try:
-        cls = extensions.load(GROUP, name)
-    except extensions.UnknownExtension as exc:
-        raise ConfigError(str(exc)) from exc
-    if not (isinstance(cls, type) and issubclass(cls, SessionStore)):
-        raise ConfigError(f"{GROUP} entry {name!r} is not a SessionStore subclass")
-    return cls.from_settings(settings, services)
+    """The configured store (``[sessions] store``; by default as gateway/state/shared.py
+    decides)."""
+    name = shared.session_store(settings)
+    return extensions.create(
+        GROUP, name, SessionStore, settings.sessions.model_dump(), services, label="sessions"
+    )

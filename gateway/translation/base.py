@@ -6,7 +6,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
+
+from gateway.extensions import Extension
 
 #: Language tags that are Chinese for the back ends: the understanding stages turn pinyin,
 #: Traditional script and Cantonese into Simplified Chinese before a back end reads them.
@@ -68,16 +70,11 @@ class TranslationError(Exception):
         self.unsupported = unsupported
 
 
-class NoOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Translator(ABC):
+class Translator(Extension, ABC):
     """A machine translation engine. Subclasses set ``name`` and, when configurable,
     ``Options`` (validated from ``[translation.options.<name>]``)."""
 
     name: ClassVar[str]
-    Options: ClassVar[type[BaseModel]] = NoOptions
     #: True when the engine keeps Markdown itself; otherwise the gateway sends it plain
     #: sentences and puts the Markdown structure back around the translations.
     keeps_markdown: ClassVar[bool] = False

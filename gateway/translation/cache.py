@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import logging
 from abc import ABC, abstractmethod
-from collections import OrderedDict
 from typing import TYPE_CHECKING
+
+from cachetools import LRUCache
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -38,24 +39,17 @@ class MemoryCache(TranslationCache):
 
     def __init__(self, size: int = 4096) -> None:
         self.size = size
-        self._items: OrderedDict[str, str] = OrderedDict()
+        self._items: LRUCache[str, str] | None = LRUCache(size) if size > 0 else None
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._items) if self._items is not None else 0
 
     async def get(self, key: str) -> str | None:
-        value = self._items.get(key)
-        if value is not None:
-            self._items.move_to_end(key)
-        return value
+        return self._items.get(key) if self._items is not None else None
 
     async def set(self, key: str, translation: str) -> None:
-        if self.size <= 0:
-            return
-        self._items[key] = translation
-        self._items.move_to_end(key)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
+        if self._items is not None:
+            self._items[key] = translation
 
 
 class RedisCache(TranslationCache):

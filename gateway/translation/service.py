@@ -15,17 +15,16 @@ import logging
 import re
 from collections.abc import Sequence
 
-from pydantic import ValidationError
-
 import locales
 from gateway import extensions, metrics
 from gateway.backends.base import Answer, Citation, Query
-from gateway.config import ConfigError, HttpConfig, Settings, TranslationConfig, describe
+from gateway.config import ConfigError, HttpConfig, Settings, TranslationConfig
 from gateway.replies import Notice, Reply
 from gateway.services import Services
+from gateway.state import shared
 from gateway.text import markdown_to_text
 from gateway.translation.base import TranslationError, Translator, language_of
-from gateway.translation.cache import MemoryCache, RedisCache, TranslationCache, cache_key
+from gateway.translation.cache import TranslationCache, cache_key
 from gateway.translation.curated import CuratedTranslations
 from gateway.translation.glossary import Glossary, GlossaryError, placeholders_in
 from gateway.translation.http import HttpTranslator
@@ -41,14 +40,14 @@ _KANA_HANGUL = re.compile(r"[\u3040-\u30ff\uac00-\ud7af]")
 
 def create_engine(config: TranslationConfig, http: HttpConfig | None = None) -> Translator:
     """The configured engine, its options checked; ``http``: the gateway's client settings."""
-    try:
-        engine_class: type[Translator] = extensions.load(GROUP, config.engine)
-        options = engine_class.Options.model_validate(config.options.get(config.engine, {}))
-    except extensions.UnknownExtension as exc:
-        raise ConfigError(str(exc)) from exc
-    except ValidationError as exc:
-        raise ConfigError(f"translation engine {config.engine!r}: {describe(exc)}") from exc
-    engine = engine_class(options)
+    engine = extensions.create(
+        GROUP,
+        config.engine,
+        Translator,
+        config.options.get(config.engine),
+        None,
+        label=f"translation engine {config.engine!r}",
+    )
     if http is not None and isinstance(engine, HttpTranslator):
         engine.http_config = http
     return engine
@@ -84,9 +83,7 @@ class TranslationService:
             services,
             create_engine(config, settings.http),
             glossary,
-            RedisCache(services.redis, settings.redis.prefix, config.cache_ttl)
-            if services.redis is not None
-            else MemoryCache(config.cache_size),
+            shared.translation_cache(services),
             hotline=settings.service.hotline,
         )
 

@@ -6,7 +6,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
+
+from gateway.extensions import Extension
 
 if TYPE_CHECKING:
     from gateway.understanding.lexicon import Lexicon
@@ -107,15 +109,10 @@ class Analysis:
         }
 
 
-class NoOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Stage(ABC):
+class Stage(Extension, ABC):
     """One step of understanding. Subclasses set ``name`` and, when configurable, ``Options``."""
 
     name: ClassVar[str]
-    Options: ClassVar[type[BaseModel]] = NoOptions
     #: True for stages that change what the resident meant to type (pinyin, typo correction):
     #: they are skipped when the resident asks for the question as typed.
     corrective: ClassVar[bool] = False

@@ -8,16 +8,16 @@ so the cache is emptied whenever they learn (a knowledge-base reload).
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from pydantic import ValidationError
+from cachetools import LRUCache
 
 from gateway import extensions, metrics
-from gateway.config import ConfigError, Settings, UnderstandingConfig, describe
+from gateway.config import Settings, UnderstandingConfig
 from gateway.knowledge.entries import KnowledgeBase
 from gateway.understanding.base import Analysis, Stage, Step
 
@@ -29,14 +29,27 @@ class Pipeline:
         self.stages = list(stages)
         self.cache_size = cache_size
         #: (text, locale, correct) → the analysis and the stages that changed the text.
-        self._cache: OrderedDict[tuple[str, str, bool], tuple[Analysis, tuple[str, ...]]] = (
-            OrderedDict()
+        self._cache: LRUCache[tuple[str, str, bool], tuple[Analysis, tuple[str, ...]]] = LRUCache(
+            max(1, cache_size)
         )
         self._cache_lock = threading.Lock()
         if any(stage.uses_lexicon for stage in self.stages):
             from gateway.understanding.lexicon import base_lexicon
 
             self._teach(base_lexicon())
+
+    def with_cache(self, size: int) -> Pipeline:
+        """The same stages (as taught already) with a cache of analyses of their own."""
+        other = copy.copy(self)
+        other.cache_size = size
+        other._cache = LRUCache(max(1, size))
+        other._cache_lock = threading.Lock()
+        return other
+
+    @property
+    def cached(self) -> int:
+        """How many analyses are kept now."""
+        return len(self._cache)
 
     def _teach(self, lexicon) -> None:
         for stage in self.stages:
@@ -58,16 +71,17 @@ class Pipeline:
 
     @classmethod
     def from_config(cls, config: UnderstandingConfig) -> Pipeline:
-        stages = []
-        for name in config.stages:
-            try:
-                stage_class: type[Stage] = extensions.load("gateway.stages", name)
-                options = stage_class.Options.model_validate(config.options.get(name, {}))
-            except extensions.UnknownExtension as exc:
-                raise ConfigError(str(exc)) from exc
-            except ValidationError as exc:
-                raise ConfigError(f"understanding stage {name!r}: {describe(exc)}") from exc
-            stages.append(stage_class(options))
+        stages = [
+            extensions.create(
+                "gateway.stages",
+                name,
+                Stage,
+                config.options.get(name),
+                None,
+                label=f"understanding stage {name!r}",
+            )
+            for name in config.stages
+        ]
         return cls(stages, config.cache_size)
 
     def run(self, text: str, locale: str = "zh-CN", correct: bool = True) -> Analysis:
@@ -77,8 +91,6 @@ class Pipeline:
         key = (text, locale, correct)
         with self._cache_lock:
             kept = self._cache.get(key)
-            if kept is not None:
-                self._cache.move_to_end(key)
         if kept is not None:
             metrics.UNDERSTANDING_CACHE.labels("hit").inc()
             analysis, changed_by = kept
@@ -89,8 +101,6 @@ class Pipeline:
         analysis, changed_by = self._run(text, locale, correct)
         with self._cache_lock:
             self._cache[key] = (_copy(analysis), changed_by)
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
         return analysis
 
     def _run(self, text: str, locale: str, correct: bool) -> tuple[Analysis, tuple[str, ...]]:

@@ -75,6 +75,18 @@ async def ask(client, stream: bool = False, lang: str = "zh-CN"):
     return response, time.monotonic() - started
 
 
+def assert_the_secondary_answered(response, stream: bool) -> None:
+    """The reply, streamed or whole, is the secondary's answer, and all of it."""
+    if stream:
+        events = events_of(response.text)
+        assert [name for name, _ in events][-2:] == ["citations", "done"]
+        assert "".join(d["text"] for n, d in events if n == "delta") == SECONDARY_ANSWER
+        reply = events[-1][1]
+    else:
+        reply = response.json()
+    assert reply["backend"] == "secondary" and reply["answer"] == SECONDARY_ANSWER
+
+
 def chat_service(client):
     return client.chat
 
@@ -99,14 +111,7 @@ async def test_retryable_failures_fail_over_once_to_the_next_backend(
         setattr(primary.behaviour, key, value)
     async with serve_app(config(primary.url, secondary.url)) as client:
         response, elapsed = await ask(client, stream)
-    if stream:
-        events = events_of(response.text)
-        assert [name for name, _ in events][-2:] == ["citations", "done"]
-        assert "".join(d["text"] for n, d in events if n == "delta") == SECONDARY_ANSWER
-        reply = events[-1][1]
-    else:
-        reply = response.json()
-    assert reply["backend"] == "secondary" and reply["answer"] == SECONDARY_ANSWER
+    assert_the_secondary_answered(response, stream)
     assert primary.behaviour.hits == 1, "the failed back end is never asked again"
     assert secondary.behaviour.hits == 1
     assert f"back end primary failed: primary: {expected}" in caplog.text
@@ -176,14 +181,7 @@ async def test_a_stall_after_text_the_resident_never_saw_fails_over(
     # The first piece (4 characters) is shorter than the sensitive-word review holds back (or
     # the reply is collected whole): the resident saw none of it, so the next back end answers,
     # once the stalled one has reached its total timeout.
-    if stream:
-        events = events_of(response.text)
-        assert [name for name, _ in events][-2:] == ["citations", "done"]
-        assert "".join(d["text"] for n, d in events if n == "delta") == SECONDARY_ANSWER
-        reply = events[-1][1]
-    else:
-        reply = response.json()
-    assert reply["backend"] == "secondary" and reply["answer"] == SECONDARY_ANSWER
+    assert_the_secondary_answered(response, stream)
     assert primary.behaviour.answer[:4] not in response.text
     assert 1.0 <= elapsed < 2.0 and secondary.behaviour.hits == 1
 

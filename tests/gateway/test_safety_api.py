@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from gateway.app import create_app
+from tests.conftest import GatewayClient
 from tests.gateway.test_faults import events_of
 from tests.servers import openai as openai_server
 from tests.servers import running
@@ -46,10 +47,8 @@ backends = ["desk"]
 async def gateway(make_settings, toml: str = "", client_address: str = "127.0.0.1", **env):
     """The app, asked from ``client_address`` (loopback by default, as the co-hosted portal)."""
     app = create_app(make_settings(toml, **env))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=(client_address, 50000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-            yield client
+    async with app.router.lifespan_context(app), GatewayClient(app, client_address) as client:
+        yield client
 
 
 def admin(client: httpx.AsyncClient) -> dict[str, str]:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-from collections import OrderedDict
-
 from prometheus_client import REGISTRY
 
 from gateway.config import UnderstandingConfig
@@ -24,10 +21,7 @@ def corrections(stage: str) -> float:
 def cached(pipeline: Pipeline, size: int) -> Pipeline:
     """The session's pipeline (its stages taught already) with a cache of its own of ``size``
     (a new ``Pipeline`` would teach the shared stages the base lexicon again)."""
-    subject = copy.copy(pipeline)
-    subject.cache_size = size
-    subject._cache = OrderedDict()
-    return subject
+    return pipeline.with_cache(size)
 
 
 def test_a_cached_analysis_equals_a_fresh_one(pipeline: Pipeline) -> None:
@@ -86,7 +80,7 @@ def test_the_cache_is_bounded_least_recent_out(pipeline: Pipeline) -> None:
     assert cache_count("miss") == misses
     subject.run("医保")
     assert cache_count("miss") == misses + 1
-    assert len(subject._cache) == 2
+    assert subject.cached == 2
 
 
 def test_learning_empties_the_cache() -> None:
@@ -94,9 +88,9 @@ def test_learning_empties_the_cache() -> None:
     config = UnderstandingConfig(stages=["sanitize", "normalize", "correct"], cache_size=16)
     subject = Pipeline.from_config(config)
     subject.run("社保")
-    assert subject._cache
+    assert subject.cached
     subject.learn(entries.load([entries.bundled_sample()]))  # as a reload does
-    assert not subject._cache
+    assert not subject.cached
 
 
 def test_size_zero_keeps_nothing(pipeline: Pipeline) -> None:
@@ -104,7 +98,7 @@ def test_size_zero_keeps_nothing(pipeline: Pipeline) -> None:
     misses = cache_count("miss")
     subject.run("社保")
     subject.run("社保")
-    assert not subject._cache and cache_count("miss") == misses
+    assert not subject.cached and cache_count("miss") == misses
 
 
 def test_remembered_lookups_change_no_analysis(pipeline: Pipeline) -> None:
