@@ -264,3 +264,32 @@ async def test_feedback_reaches_the_record_and_the_backend_on_another_worker(mak
     assert one.backends["engine"].ratings == []
     for service in (one, two):
         await service.aclose()
+
+
+async def test_with_redis_a_rating_finds_its_answer_even_where_databases_differ(
+    make_settings, tmp_path, redis_url
+):
+    """Workers that share Redis but not a database (SQLite on each host) still tie a rating
+    to its answer: the record is in Redis."""
+    one, two = (
+        worker(
+            make_settings(
+                ENGINE,
+                GATEWAY_REDIS__URL=redis_url,
+                GATEWAY_STATE__DATABASE_URL=f"sqlite:///{tmp_path / name}.db",
+            ),
+            Rated,
+        )
+        for name in ("one", "two")
+    )
+    for service in (one, two):
+        await service.startup()
+    reply = await one.answer(one.prepare("居住证怎么办理", "zh-CN"))
+    assert await two.store.answer_record(reply.message_id) is None  # not in its database
+    await two.feedback(reply.message_id, True, "")
+    [stored] = await two.store.feedback()
+    assert stored.question == "居住证怎么办理" and stored.backend == "engine"
+    [(record, helpful, _)] = two.backends["engine"].ratings
+    assert record.backend_message_id == "engine-42" and helpful
+    for service in (one, two):
+        await service.aclose()
