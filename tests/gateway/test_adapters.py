@@ -15,12 +15,11 @@ from gateway.backends.base import (
     Done,
     Event,
     Query,
-    Replace,
     Turn,
 )
 from gateway.config import BackendConfig, Settings
 from gateway.services import Services
-from tests.servers import dify, faq_service, fastgpt, maxkb, ragflow, running
+from tests.servers import faq_service, fastgpt, maxkb, ragflow, running
 from tests.servers import openai as openai_server
 
 pytestmark = pytest.mark.anyio
@@ -121,60 +120,6 @@ async def test_openai_a_stream_without_done_failed(llm):
     async with adapter("openai", base_url=llm.url + "/v1", model="m") as backend:
         with pytest.raises(BackendError, match="before \\[DONE\\]"):
             await events(backend)
-
-
-# -- dify ---------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def dify_server():
-    with running(dify.create_app) as server:
-        yield server
-
-
-async def test_dify_streams_cites_and_continues_its_conversation(dify_server):
-    async with adapter("dify", base_url=dify_server.url + "/v1") as backend:
-        first = await events(backend)
-        answer = first[-1].answer
-        follow_up = Query(text="要多久", session_id="s-1", conversation_id=answer.conversation_id)
-        await events(backend, follow_up)
-    assert streamed_text(first) == dify_server.behaviour.answer == answer.text
-    assert [c.title for c in answer.citations] == ["居住证暂行条例", "居住证申领材料清单"]
-    assert answer.citations[0].score == 0.93 and answer.citations[0].snippet.startswith("公民")
-    sent = [request["json"] for request in dify_server.requests]
-    assert sent[0]["user"] == sent[1]["user"] == "gov-assistant-s-1"
-    assert sent[0]["conversation_id"] == "" and sent[1]["conversation_id"] == answer.conversation_id
-    assert dify_server.app.state.conversations[answer.conversation_id] == [
-        "居住证怎么办理",
-        "要多久",
-    ]
-
-
-async def test_dify_message_replace_withdraws_the_streamed_text(dify_server):
-    dify_server.behaviour.extra["replace"] = "抱歉，该内容无法显示。"
-    async with adapter("dify", base_url=dify_server.url + "/v1") as backend:
-        collected = await events(backend)
-    assert Replace("抱歉，该内容无法显示。") in collected
-    assert collected[-1].answer.text == "抱歉，该内容无法显示。"
-
-
-async def test_dify_error_event_fails_the_stream(dify_server):
-    dify_server.behaviour.extra["error"] = True
-    async with adapter("dify", base_url=dify_server.url + "/v1") as backend:
-        with pytest.raises(BackendError, match="completion_request_error") as failure:
-            await events(backend)
-    assert failure.value.retryable and failure.value.status == 500
-
-
-async def test_dify_forgotten_conversation_starts_a_new_one(dify_server):
-    async with adapter("dify", base_url=dify_server.url + "/v1") as backend:
-        stale = Query(text="居住证怎么办理", session_id="s-2", conversation_id="gone")
-        streamed = (await events(backend, stale))[-1].answer
-        blocking = await backend.ask(stale)
-    assert streamed.found and streamed.conversation_id not in ("", "gone")
-    assert blocking.found and blocking.conversation_id not in ("", "gone")
-    assert dify_server.requests[1]["json"]["response_mode"] == "streaming"
-    assert dify_server.requests[3]["json"]["response_mode"] == "blocking"
 
 
 # -- fastgpt ------------------------------------------------------------------------------------
