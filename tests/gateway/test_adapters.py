@@ -19,7 +19,7 @@ from gateway.backends.base import (
 )
 from gateway.config import BackendConfig, Settings
 from gateway.services import Services
-from tests.servers import faq_service, fastgpt, maxkb, ragflow, running
+from tests.servers import faq_service, maxkb, ragflow, running
 from tests.servers import openai as openai_server
 
 pytestmark = pytest.mark.anyio
@@ -120,30 +120,6 @@ async def test_openai_a_stream_without_done_failed(llm):
     async with adapter("openai", base_url=llm.url + "/v1", model="m") as backend:
         with pytest.raises(BackendError, match="before \\[DONE\\]"):
             await events(backend)
-
-
-# -- fastgpt ------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def fastgpt_server():
-    with running(fastgpt.create_app) as server:
-        yield server
-
-
-async def test_fastgpt_reads_citations_that_arrive_after_done(fastgpt_server):
-    async with adapter("fastgpt", base_url=fastgpt_server.url + "/api") as backend:
-        answer = (await events(backend))[-1].answer
-        blocking = await backend.ask(QUESTION)
-    assert answer.text == fastgpt_server.behaviour.answer
-    assert len(answer.citations) == 1  # the same quote in two nodes is one source
-    citation = answer.citations[0]
-    assert citation.title == "居住证问答.csv" and citation.url == "https://zwfw.example.org/jzz/faq"
-    assert citation.score == 0.8935 and "派出所" in citation.snippet
-    assert blocking.citations == answer.citations
-    sent = fastgpt_server.requests[0]["json"]
-    assert sent["chatId"] == "gov-s-1" == answer.conversation_id and sent["detail"] is True
-    assert sent["messages"] == [{"role": "user", "content": "居住证怎么办理"}]
 
 
 # -- maxkb --------------------------------------------------------------------------------------
