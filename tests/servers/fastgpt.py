@@ -150,9 +150,9 @@ def create_app(behaviour: Behaviour, app: str = "simple", version: str = "4") ->
     server.state.items = items
 
     def refused(request: Request) -> str | None:
-        if behaviour.api_key is not None:
-            if request.headers.get("authorization") != f"Bearer {behaviour.api_key}":
-                return "unAuthApiKey"
+        key = behaviour.api_key
+        if key is not None and request.headers.get("authorization") != f"Bearer {key}":
+            return "unAuthApiKey"
         if behaviour.extra.get("fail") == "quota":
             return "insufficientQuota"
         return None
