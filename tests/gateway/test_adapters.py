@@ -19,7 +19,7 @@ from gateway.backends.base import (
 )
 from gateway.config import BackendConfig, Settings
 from gateway.services import Services
-from tests.servers import faq_service, maxkb, ragflow, running
+from tests.servers import faq_service, ragflow, running
 from tests.servers import openai as openai_server
 
 pytestmark = pytest.mark.anyio
@@ -120,54 +120,6 @@ async def test_openai_a_stream_without_done_failed(llm):
     async with adapter("openai", base_url=llm.url + "/v1", model="m") as backend:
         with pytest.raises(BackendError, match="before \\[DONE\\]"):
             await events(backend)
-
-
-# -- maxkb --------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def maxkb_server():
-    with running(maxkb.create_app) as server:
-        yield server
-
-
-async def test_maxkb_opens_a_chat_streams_and_reads_sources_from_the_record(maxkb_server):
-    async with adapter("maxkb", base_url=maxkb_server.url, application_id="app-1") as backend:
-        answer = (await events(backend))[-1].answer
-        again = await backend.ask(
-            Query(text="要多久", session_id="s-1", conversation_id=answer.conversation_id)
-        )
-    assert answer.text == maxkb_server.behaviour.answer
-    assert answer.citations[0].title == "居住证办理指南"
-    assert answer.citations[0].url == "https://zwfw.example.org/jzz/guide"
-    assert answer.citations[0].score == 0.8812
-    paths = [request["path"] for request in maxkb_server.requests]
-    assert paths[0] == "/api/application/app-1/chat/open"
-    assert sum(path.endswith("/chat/open") for path in paths) == 1  # the chat is reused
-    assert any("/chat_record/" in path for path in paths)
-    assert maxkb_server.app.state.chats[answer.conversation_id] == ["居住证怎么办理", "要多久"]
-    assert again.found and again.citations
-
-
-@pytest.fixture(scope="module")
-def maxkb_v2_server():
-    with running(maxkb.create_app, version=2) as server:
-        yield server
-
-
-async def test_maxkb_2_uses_its_chat_app_paths_and_names_knowledge_bases_knowledge(
-    maxkb_v2_server,
-):
-    async with adapter("maxkb", base_url=maxkb_v2_server.url, api_version=2) as backend:
-        answer = (await events(backend))[-1].answer
-    assert answer.text == maxkb_v2_server.behaviour.answer
-    assert answer.citations[0].title == "居住证办理指南"
-    assert answer.citations[0].url == "https://zwfw.example.org/jzz/guide"
-    paths = [request["path"] for request in maxkb_v2_server.requests]
-    assert paths[0] == "/chat/api/open"
-    assert paths[1] == f"/chat/api/chat_message/{answer.conversation_id}"
-    record = f"/chat/api/historical_conversation/{answer.conversation_id}/record/"
-    assert paths[2].startswith(record)
 
 
 # -- ragflow ------------------------------------------------------------------------------------
