@@ -19,7 +19,7 @@ from gateway.backends.base import (
 )
 from gateway.config import BackendConfig, Settings
 from gateway.services import Services
-from tests.servers import faq_service, ragflow, running
+from tests.servers import faq_service, running
 from tests.servers import openai as openai_server
 
 pytestmark = pytest.mark.anyio
@@ -120,40 +120,6 @@ async def test_openai_a_stream_without_done_failed(llm):
     async with adapter("openai", base_url=llm.url + "/v1", model="m") as backend:
         with pytest.raises(BackendError, match="before \\[DONE\\]"):
             await events(backend)
-
-
-# -- ragflow ------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def ragflow_server():
-    with running(ragflow.create_app) as server:
-        yield server
-
-
-async def test_ragflow_takes_references_from_the_final_chunk_and_hides_markers(ragflow_server):
-    ragflow_server.behaviour.answer = ragflow.ANSWER
-    ragflow_server.behaviour.chunk_chars = 5  # markers split across pieces
-    async with adapter("ragflow", base_url=ragflow_server.url, chat_id="chat-1") as backend:
-        collected = await events(backend)
-        blocking = await backend.ask(QUESTION)
-    text = streamed_text(collected)
-    assert "[ID:" not in text and "##" not in text and "$$" not in text
-    assert text == "申领居住证需要身份证、照片和居住证明。到期前30日内签注。" == blocking.text
-    answer = collected[-1].answer
-    assert [c.title for c in answer.citations] == ["居住证暂行条例.pdf", "居住证签注规定.pdf"]
-    assert answer.citations[0].url == "https://zwfw.example.org/law/jzz"
-    assert answer.citations[1].url == "" and answer.citations[1].score == 0.5697
-    assert blocking.citations == answer.citations
-    assert ragflow_server.requests[0]["json"]["extra_body"] == {"reference": True}
-
-
-async def test_ragflow_json_refusal_with_http_200(ragflow_server):
-    ragflow_server.behaviour.extra["code"] = 102
-    async with adapter("ragflow", base_url=ragflow_server.url, chat_id="chat-1") as backend:
-        with pytest.raises(BackendError, match="102") as failure:
-            await events(backend)
-    assert not failure.value.retryable
 
 
 # -- http ---------------------------------------------------------------------------------------
