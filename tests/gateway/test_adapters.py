@@ -1,54 +1,19 @@
-"""Each adapter against a local server speaking its engine's documented wire format."""
+"""The OpenAI-compatible, legacy HTTP and RAG adapters against local servers speaking their
+wire formats (the engines' adapters: tests/gateway/test_engine_*.py)."""
 
 from __future__ import annotations
-
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import pytest
 
 from gateway import backends
-from gateway.backends.base import (
-    Backend,
-    BackendError,
-    Delta,
-    Done,
-    Event,
-    Query,
-    Turn,
-)
+from gateway.backends.base import BackendError, Delta, Done, Query
 from gateway.config import BackendConfig, Settings
 from gateway.services import Services
+from tests.gateway.adapters import QUESTION, adapter, events, streamed_text, tokens
 from tests.servers import faq_service, running
 from tests.servers import openai as openai_server
 
 pytestmark = pytest.mark.anyio
-
-QUESTION = Query(
-    text="居住证怎么办理",
-    session_id="s-1",
-    history=(Turn("user", "你好"), Turn("assistant", "您好，请问办什么业务？")),
-)
-
-
-@asynccontextmanager
-async def adapter(type_: str, **options) -> AsyncIterator[Backend]:
-    backend = backends.create(
-        BackendConfig(name=type_, type=type_, **options), Services(Settings())
-    )
-    await backend.startup()
-    try:
-        yield backend
-    finally:
-        await backend.aclose()
-
-
-async def events(backend: Backend, query: Query = QUESTION) -> list[Event]:
-    return [event async for event in backend.stream(query)]
-
-
-def streamed_text(collected: list[Event]) -> str:
-    return "".join(event.text for event in collected if isinstance(event, Delta))
 
 
 @pytest.fixture(scope="module")
@@ -60,9 +25,8 @@ def llm():
 @pytest.fixture(autouse=True)
 def _fresh(request):
     yield
-    for name in ("llm", "dify_server", "fastgpt_server", "maxkb_server", "ragflow_server"):
-        if name in request.fixturenames:
-            request.getfixturevalue(name).behaviour.reset()
+    if "llm" in request.fixturenames:
+        request.getfixturevalue("llm").behaviour.reset()
 
 
 # -- openai -------------------------------------------------------------------------------------
@@ -88,11 +52,13 @@ async def test_openai_streams_deltas_and_hides_reasoning_and_usage_chunks(llm, m
 
 async def test_openai_usage_chunk_with_empty_choices_and_a_whole_reply(llm):
     llm.behaviour.extra["reasoning"] = "推理过程"
+    before = tokens("openai-usage", "prompt")
     async with adapter(
-        "openai", base_url=llm.url + "/v1", model="m", include_usage=True
+        "openai", name="openai-usage", base_url=llm.url + "/v1", model="m", include_usage=True
     ) as backend:
         collected = await events(backend)
         answer = await backend.ask(QUESTION)
+    assert tokens("openai-usage", "prompt") - before == 9 + 9  # the stream's and the reply's
     assert streamed_text(collected) == llm.behaviour.answer
     assert llm.requests[0]["json"]["stream_options"] == {"include_usage": True}
     assert answer.text == llm.behaviour.answer and answer.found
