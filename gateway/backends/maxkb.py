@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 import httpx
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from gateway.backends.base import Answer, BackendError, Citation, Delta, Done, Event, Query
 from gateway.backends.remote import (
@@ -57,6 +57,12 @@ class MaxKBOptions(EngineOptions):
     chat_path: str = Field("/chat", pattern=r"^/[^?#]*$")
     #: Read citations from the chat record after each answer.
     sources: bool = True
+
+    @model_validator(mode="after")
+    def _application_named(self) -> MaxKBOptions:
+        if self.api_version == 1 and not self.application_id:
+            raise ValueError("MaxKB 1.x needs application_id (it is in every path)")
+        return self
 
 
 class MaxKBBackend(RemoteBackend):
