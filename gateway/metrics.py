@@ -104,6 +104,13 @@ FEEDBACK = Counter(
     ["helpful"],
 )
 
+BACKEND_TOKENS = Counter(
+    "gateway_backend_tokens_total",
+    "Tokens the engines behind the back ends report having used, by back end and kind "
+    "(prompt, completion).",
+    ["backend", "kind"],
+)
+
 BREAKER_VALUES = {"closed": 0, "half_open": 1, "open": 2}
 
 
@@ -112,6 +119,14 @@ def stage_histogram(name: str) -> Histogram:
     """The histogram of stage ``name``, found once (``labels`` takes a lock and builds a key
     every time; the understanding pipeline observes seven stages per question)."""
     return STAGE_SECONDS.labels(name)
+
+
+def count_tokens(backend: str, prompt: Any, completion: Any) -> None:
+    """Add the tokens one answer used, as its engine reported them (non-numbers are ignored:
+    engines that report nothing send nulls)."""
+    for kind, value in (("prompt", prompt), ("completion", completion)):
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            BACKEND_TOKENS.labels(backend, kind).inc(value)
 
 
 @contextmanager

@@ -77,6 +77,7 @@ class OpenAIBackend(RemoteBackend):
     async def complete(self, messages: Sequence[Message]) -> Answer:
         reply = await self.post_json(self.path, self.body(messages, stream=False))
         message = _first_choice(self, reply).get("message") or {}
+        self.count_usage(reply.get("usage"))
         content = message.get("content")
         text = self.text_filter().feed(content if isinstance(content, str) else "", final=True)
         return self.finish(text, message)
@@ -93,6 +94,9 @@ class OpenAIBackend(RemoteBackend):
                     continue
                 chunk = data_of(self, event)
                 _raise_for_error(self, chunk)
+                if isinstance(chunk, dict):
+                    # the usage chunk (include_usage); null in the others
+                    self.count_usage(chunk.get("usage"))
                 if isinstance(chunk, dict) and chunk.get("choices"):
                     last = chunk["choices"][0].get("delta") or {}
                 piece = visible.feed(chunk_text(chunk))

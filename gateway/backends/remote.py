@@ -4,18 +4,22 @@ turns every way a remote engine can fail into a :class:`BackendError`."""
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import os
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import quote
 
 import httpx
 from httpx_sse import EventSource, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.backends.base import Backend, BackendError, Health
+from gateway import metrics
+from gateway.backends.base import Backend, BackendError, Health, Query
 from gateway.http import check_status, create_client, transport_failure
 
 log = logging.getLogger("gateway.backends")
@@ -30,6 +34,27 @@ class RemoteOptions(BaseModel):
     api_key_env: str = ""
     #: Extra HTTP headers sent with every request.
     headers: dict[str, str] = Field(default_factory=dict)
+
+
+class EngineOptions(RemoteOptions):
+    """What the four question-answering engines (Dify, FastGPT, MaxKB, RAGFlow) share."""
+
+    #: The replies the engine's application gives when its knowledge base has nothing (MaxKB's
+    #: designated answer, RAGFlow's ``empty_response``, a Dify/FastGPT "no knowledge" reply
+    #: node), as configured there; ``{question}`` stands for any text. Such a reply is
+    #: "not found": the route tries its next back end and the question is kept as unanswered.
+    empty_replies: list[str] = Field(default_factory=list)
+    #: Links for sources the engine gives without one: a URL template per knowledge base (its
+    #: id or name; ``*`` for any), with ``{document_name}`` and ``{document_id}`` filled in.
+    source_urls: dict[str, str] = Field(default_factory=dict)
+
+
+class FeedbackRecord(Protocol):
+    """What the gateway's feedback path hands an adapter: the rated answer's ``metadata``
+    (where an adapter put the engine's own message id)."""
+
+    @property
+    def metadata(self) -> Mapping[str, Any]: ...
 
 
 class RemoteBackend(Backend):
@@ -99,7 +124,8 @@ class RemoteBackend(Backend):
             response = await self._client().request(method, self.url(url), **kwargs)
         except httpx.HTTPError as exc:
             raise transport_failure(self.name, exc) from exc
-        check_status(self.name, response, response.content)
+        if response.status_code >= 400:
+            raise self.http_error(response, response.content)
         return self.parse_json(response.content)
 
     async def post_json(self, url: str, body: Any) -> Any:
@@ -114,7 +140,7 @@ class RemoteBackend(Backend):
                 "POST", self.url(url), json=body, headers={"Accept": "text/event-stream"}
             ) as response:
                 if response.status_code >= 400:
-                    check_status(self.name, response, await response.aread())
+                    raise self.http_error(response, await response.aread())
                 yield response
         except httpx.HTTPError as exc:
             raise transport_failure(self.name, exc) from exc
@@ -128,6 +154,36 @@ class RemoteBackend(Backend):
             raise self.refusal(self.parse_json(body))
         async for event in EventSource(response).aiter_sse():
             yield event
+
+    async def untyped_events(self, response: httpx.Response) -> AsyncIterator[ServerSentEvent]:
+        """The events of a reply that is Server-Sent Events whatever its content type says
+        (FastGPT writes the error frames of a refused request before it sets the type)."""
+        if "text/event-stream" in response.headers.get("content-type", ""):
+            async for event in EventSource(response).aiter_sse():
+                yield event
+            return
+        body = await response.aread()
+        if body.lstrip()[:1] in (b"{", b"["):
+            raise self.refusal(self.parse_json(body))
+        typed = httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body)
+        async for event in EventSource(typed).aiter_sse():
+            yield event
+
+    def http_error(self, response: httpx.Response, body: bytes) -> BackendError:
+        """The error an HTTP error status stands for; engines whose error bodies say more
+        than the status (a model failure sent as 400) override this."""
+        try:
+            check_status(self.name, response, body)
+        except BackendError as exc:
+            return exc
+        return BackendError(f"{self.name}: HTTP {response.status_code}")
+
+    def count_usage(self, usage: Any) -> None:
+        """Record the tokens an engine reports (``prompt_tokens``/``completion_tokens``)."""
+        if isinstance(usage, Mapping):
+            metrics.count_tokens(
+                self.name, usage.get("prompt_tokens"), usage.get("completion_tokens")
+            )
 
     def refusal(self, body: Any) -> BackendError:
         """The error a JSON body stands for where a stream was expected."""
@@ -157,3 +213,38 @@ def http_url(value: Any) -> str:
 
 def score_of(value: Any) -> float | None:
     return round(float(value), 4) if isinstance(value, int | float) else None
+
+
+def empty_reply(options: EngineOptions, query: Query, text: str) -> bool:
+    """Whether ``text`` is one of the engine's configured "nothing found" replies."""
+    said = _plain(text)
+    for reply in options.empty_replies:
+        parts = [re.escape(_plain(part)) for part in reply.split("{question}")]
+        if re.fullmatch(".*".join(parts), said, flags=re.DOTALL):
+            return True
+    return False
+
+
+def _plain(text: str) -> str:
+    # RAGFlow HTML-escapes its empty response; whitespace differences are no difference.
+    return " ".join(html.unescape(text).split())
+
+
+def source_url(
+    options: EngineOptions,
+    url: Any,
+    knowledge: tuple[Any, ...],
+    document_name: Any = "",
+    document_id: Any = "",
+) -> str:
+    """The link of a source: its own http(s) ``url``, else the template configured for its
+    knowledge base (``knowledge``: its id and name), else nothing."""
+    own = http_url(url)
+    if own or not options.source_urls:
+        return own
+    for key in (*knowledge, "*"):
+        template = options.source_urls.get(key) if isinstance(key, str) and key else None
+        if template:
+            filled = template.replace("{document_name}", quote(text_of(document_name)))
+            return http_url(filled.replace("{document_id}", quote(str(document_id or ""))))
+    return ""

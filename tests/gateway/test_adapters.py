@@ -1,55 +1,19 @@
-"""Each adapter against a local server speaking its engine's documented wire format."""
+"""The OpenAI-compatible, legacy HTTP and RAG adapters against local servers speaking their
+wire formats (the engines' adapters: tests/gateway/test_engine_*.py)."""
 
 from __future__ import annotations
-
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import pytest
 
 from gateway import backends
-from gateway.backends.base import (
-    Backend,
-    BackendError,
-    Delta,
-    Done,
-    Event,
-    Query,
-    Replace,
-    Turn,
-)
+from gateway.backends.base import BackendError, Delta, Done, Query
 from gateway.config import BackendConfig, Settings
 from gateway.services import Services
-from tests.servers import dify, faq_service, fastgpt, maxkb, ragflow, running
+from tests.gateway.adapters import QUESTION, adapter, events, streamed_text, tokens
+from tests.servers import faq_service, running
 from tests.servers import openai as openai_server
 
 pytestmark = pytest.mark.anyio
-
-QUESTION = Query(
-    text="居住证怎么办理",
-    session_id="s-1",
-    history=(Turn("user", "你好"), Turn("assistant", "您好，请问办什么业务？")),
-)
-
-
-@asynccontextmanager
-async def adapter(type_: str, **options) -> AsyncIterator[Backend]:
-    backend = backends.create(
-        BackendConfig(name=type_, type=type_, **options), Services(Settings())
-    )
-    await backend.startup()
-    try:
-        yield backend
-    finally:
-        await backend.aclose()
-
-
-async def events(backend: Backend, query: Query = QUESTION) -> list[Event]:
-    return [event async for event in backend.stream(query)]
-
-
-def streamed_text(collected: list[Event]) -> str:
-    return "".join(event.text for event in collected if isinstance(event, Delta))
 
 
 @pytest.fixture(scope="module")
@@ -61,9 +25,8 @@ def llm():
 @pytest.fixture(autouse=True)
 def _fresh(request):
     yield
-    for name in ("llm", "dify_server", "fastgpt_server", "maxkb_server", "ragflow_server"):
-        if name in request.fixturenames:
-            request.getfixturevalue(name).behaviour.reset()
+    if "llm" in request.fixturenames:
+        request.getfixturevalue("llm").behaviour.reset()
 
 
 # -- openai -------------------------------------------------------------------------------------
@@ -89,11 +52,13 @@ async def test_openai_streams_deltas_and_hides_reasoning_and_usage_chunks(llm, m
 
 async def test_openai_usage_chunk_with_empty_choices_and_a_whole_reply(llm):
     llm.behaviour.extra["reasoning"] = "推理过程"
+    before = tokens("openai-usage", "prompt")
     async with adapter(
-        "openai", base_url=llm.url + "/v1", model="m", include_usage=True
+        "openai", name="openai-usage", base_url=llm.url + "/v1", model="m", include_usage=True
     ) as backend:
         collected = await events(backend)
         answer = await backend.ask(QUESTION)
+    assert tokens("openai-usage", "prompt") - before == 9 + 9  # the stream's and the reply's
     assert streamed_text(collected) == llm.behaviour.answer
     assert llm.requests[0]["json"]["stream_options"] == {"include_usage": True}
     assert answer.text == llm.behaviour.answer and answer.found
@@ -121,166 +86,6 @@ async def test_openai_a_stream_without_done_failed(llm):
     async with adapter("openai", base_url=llm.url + "/v1", model="m") as backend:
         with pytest.raises(BackendError, match="before \\[DONE\\]"):
             await events(backend)
-
-
-# -- dify ---------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def dify_server():
-    with running(dify.create_app) as server:
-        yield server
-
-
-async def test_dify_streams_cites_and_continues_its_conversation(dify_server):
-    async with adapter("dify", base_url=dify_server.url + "/v1") as backend:
-        first = await events(backend)
-        answer = first[-1].answer
-        follow_up = Query(text="要多久", session_id="s-1", conversation_id=answer.conversation_id)
-        await events(backend, follow_up)
-    assert streamed_text(first) == dify_server.behaviour.answer == answer.text
-    assert [c.title for c in answer.citations] == ["居住证暂行条例", "居住证申领材料清单"]
-    assert answer.citations[0].score == 0.93 and answer.citations[0].snippet.startswith("公民")
-    sent = [request["json"] for request in dify_server.requests]
-    assert sent[0]["user"] == sent[1]["user"] == "gov-assistant-s-1"
-    assert sent[0]["conversation_id"] == "" and sent[1]["conversation_id"] == answer.conversation_id
-    assert dify_server.app.state.conversations[answer.conversation_id] == [
-        "居住证怎么办理",
-        "要多久",
-    ]
-
-
-async def test_dify_message_replace_withdraws_the_streamed_text(dify_server):
-    dify_server.behaviour.extra["replace"] = "抱歉，该内容无法显示。"
-    async with adapter("dify", base_url=dify_server.url + "/v1") as backend:
-        collected = await events(backend)
-    assert Replace("抱歉，该内容无法显示。") in collected
-    assert collected[-1].answer.text == "抱歉，该内容无法显示。"
-
-
-async def test_dify_error_event_fails_the_stream(dify_server):
-    dify_server.behaviour.extra["error"] = True
-    async with adapter("dify", base_url=dify_server.url + "/v1") as backend:
-        with pytest.raises(BackendError, match="completion_request_error") as failure:
-            await events(backend)
-    assert failure.value.retryable and failure.value.status == 500
-
-
-async def test_dify_forgotten_conversation_starts_a_new_one(dify_server):
-    async with adapter("dify", base_url=dify_server.url + "/v1") as backend:
-        stale = Query(text="居住证怎么办理", session_id="s-2", conversation_id="gone")
-        streamed = (await events(backend, stale))[-1].answer
-        blocking = await backend.ask(stale)
-    assert streamed.found and streamed.conversation_id not in ("", "gone")
-    assert blocking.found and blocking.conversation_id not in ("", "gone")
-    assert dify_server.requests[1]["json"]["response_mode"] == "streaming"
-    assert dify_server.requests[3]["json"]["response_mode"] == "blocking"
-
-
-# -- fastgpt ------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def fastgpt_server():
-    with running(fastgpt.create_app) as server:
-        yield server
-
-
-async def test_fastgpt_reads_citations_that_arrive_after_done(fastgpt_server):
-    async with adapter("fastgpt", base_url=fastgpt_server.url + "/api") as backend:
-        answer = (await events(backend))[-1].answer
-        blocking = await backend.ask(QUESTION)
-    assert answer.text == fastgpt_server.behaviour.answer
-    assert len(answer.citations) == 1  # the same quote in two nodes is one source
-    citation = answer.citations[0]
-    assert citation.title == "居住证问答.csv" and citation.url == "https://zwfw.example.org/jzz/faq"
-    assert citation.score == 0.8935 and "派出所" in citation.snippet
-    assert blocking.citations == answer.citations
-    sent = fastgpt_server.requests[0]["json"]
-    assert sent["chatId"] == "gov-s-1" == answer.conversation_id and sent["detail"] is True
-    assert sent["messages"] == [{"role": "user", "content": "居住证怎么办理"}]
-
-
-# -- maxkb --------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def maxkb_server():
-    with running(maxkb.create_app) as server:
-        yield server
-
-
-async def test_maxkb_opens_a_chat_streams_and_reads_sources_from_the_record(maxkb_server):
-    async with adapter("maxkb", base_url=maxkb_server.url, application_id="app-1") as backend:
-        answer = (await events(backend))[-1].answer
-        again = await backend.ask(
-            Query(text="要多久", session_id="s-1", conversation_id=answer.conversation_id)
-        )
-    assert answer.text == maxkb_server.behaviour.answer
-    assert answer.citations[0].title == "居住证办理指南"
-    assert answer.citations[0].url == "https://zwfw.example.org/jzz/guide"
-    assert answer.citations[0].score == 0.8812
-    paths = [request["path"] for request in maxkb_server.requests]
-    assert paths[0] == "/api/application/app-1/chat/open"
-    assert sum(path.endswith("/chat/open") for path in paths) == 1  # the chat is reused
-    assert any("/chat_record/" in path for path in paths)
-    assert maxkb_server.app.state.chats[answer.conversation_id] == ["居住证怎么办理", "要多久"]
-    assert again.found and again.citations
-
-
-@pytest.fixture(scope="module")
-def maxkb_v2_server():
-    with running(maxkb.create_app, version=2) as server:
-        yield server
-
-
-async def test_maxkb_2_uses_its_chat_app_paths_and_names_knowledge_bases_knowledge(
-    maxkb_v2_server,
-):
-    async with adapter("maxkb", base_url=maxkb_v2_server.url, api_version=2) as backend:
-        answer = (await events(backend))[-1].answer
-    assert answer.text == maxkb_v2_server.behaviour.answer
-    assert answer.citations[0].title == "居住证办理指南"
-    assert answer.citations[0].url == "https://zwfw.example.org/jzz/guide"
-    paths = [request["path"] for request in maxkb_v2_server.requests]
-    assert paths[0] == "/chat/api/open"
-    assert paths[1] == f"/chat/api/chat_message/{answer.conversation_id}"
-    record = f"/chat/api/historical_conversation/{answer.conversation_id}/record/"
-    assert paths[2].startswith(record)
-
-
-# -- ragflow ------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def ragflow_server():
-    with running(ragflow.create_app) as server:
-        yield server
-
-
-async def test_ragflow_takes_references_from_the_final_chunk_and_hides_markers(ragflow_server):
-    ragflow_server.behaviour.answer = ragflow.ANSWER
-    ragflow_server.behaviour.chunk_chars = 5  # markers split across pieces
-    async with adapter("ragflow", base_url=ragflow_server.url, chat_id="chat-1") as backend:
-        collected = await events(backend)
-        blocking = await backend.ask(QUESTION)
-    text = streamed_text(collected)
-    assert "[ID:" not in text and "##" not in text and "$$" not in text
-    assert text == "申领居住证需要身份证、照片和居住证明。到期前30日内签注。" == blocking.text
-    answer = collected[-1].answer
-    assert [c.title for c in answer.citations] == ["居住证暂行条例.pdf", "居住证签注规定.pdf"]
-    assert answer.citations[0].url == "https://zwfw.example.org/law/jzz"
-    assert answer.citations[1].url == "" and answer.citations[1].score == 0.5697
-    assert blocking.citations == answer.citations
-    assert ragflow_server.requests[0]["json"]["extra_body"] == {"reference": True}
-
-
-async def test_ragflow_json_refusal_with_http_200(ragflow_server):
-    ragflow_server.behaviour.extra["code"] = 102
-    async with adapter("ragflow", base_url=ragflow_server.url, chat_id="chat-1") as backend:
-        with pytest.raises(BackendError, match="102") as failure:
-            await events(backend)
-    assert not failure.value.retryable
 
 
 # -- http ---------------------------------------------------------------------------------------

@@ -146,7 +146,7 @@ async def test_dify_gets_back_the_conversation_id_it_gave_the_session(serve_app)
             await chat(client, "居住证怎么办理", session_id="d-1", stream=True)
             await chat(client, "要多久", session_id="d-1")
             await chat(client, "要多久", session_id="d-2")
-    sent = [request["json"] for request in server.requests]
+    sent = [r["json"] for r in server.requests if r["path"] == "/v1/chat-messages"]
     assert sent[0]["conversation_id"] == "" and sent[1]["conversation_id"] != ""
     assert server.app.state.conversations[sent[1]["conversation_id"]] == [
         "居住证怎么办理",
