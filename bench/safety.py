@@ -6,7 +6,12 @@ normalizing and the Aho-Corasick automaton), then scans 200-character texts — 
 Simplified, with and without planted terms and noise characters — and reports the median and
 95th percentile scan time. Targets (issue 8): build ≤ 10 s, scan p50 ≤ 0.2 ms.
 
-    .venv/bin/python bench/safety.py [--terms 1050000] [--scans 20000]
+Then the review of a streamed answer (issue 18): a service answer of ``--stream-chars``
+characters reviewed by ``StreamReview`` in pieces of 1, 4 and 16 characters and whole, CPU time
+(best of three), with the same lexicon; the cost must grow with the answer's length, not its
+square.
+
+    .venv/bin/python bench/safety.py [--terms 1050000] [--scans 20000] [--stream-chars 16000]
 """
 
 from __future__ import annotations
@@ -22,8 +27,12 @@ from pathlib import Path
 
 import opencc
 
+from gateway.backends.base import Answer, Delta, Query
+from gateway.config import SafetyConfig
+from gateway.safety.audit import AuditLog
 from gateway.safety.lexicon import Lexicon
 from gateway.safety.normalize import table
+from gateway.safety.review import Safety, StreamReview
 
 
 def common_characters() -> str:
@@ -105,11 +114,28 @@ def rss_mb() -> float:
     return 0.0
 
 
+def stream_review(lexicon: Lexicon, text: str, size: int) -> float:
+    """CPU seconds (best of three) to review ``text`` arriving in pieces of ``size``."""
+    safety = Safety(SafetyConfig(), AuditLog(None), lexicon)
+    question = Query(text="问题", original="问题", session_id="bench", locale="zh-CN")
+    pieces = [Delta(text[i : i + size]) for i in range(0, len(text), size)]
+    best = float("inf")
+    for _ in range(3):
+        started = time.process_time()
+        review = StreamReview(safety, question)
+        for piece in pieces:
+            review.feed(piece)
+        review.finish(Answer(text=text))
+        best = min(best, time.process_time() - started)
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--terms", type=int, default=1_050_000)
     parser.add_argument("--scans", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument("--stream-chars", type=int, default=16_000)
     arguments = parser.parse_args()
     rng = random.Random(arguments.seed)
     table()  # the normalization table is built once per process, at start-up
@@ -161,6 +187,15 @@ def main() -> None:
         f"  {'all':<12} p50 {p50_all:.4f} ms  p95 {percentile(everything, 0.95):.4f} ms"
         "   target p50 ≤ 0.2 ms"
     )
+    answer = (service_text() * 2)[: arguments.stream_chars]
+    whole = stream_review(lexicon, answer, len(answer))
+    print(f"review of a streamed answer of {len(answer):,} characters (CPU, best of 3):")
+    print(f"  whole          {whole * 1000:8.1f} ms")
+    for size in (16, 4, 1):
+        cost = stream_review(lexicon, answer, size)
+        print(f"  {size:>2}-char pieces {cost * 1000:8.1f} ms  ({cost / whole:.1f}× whole)")
+    half = stream_review(lexicon, answer[: len(answer) // 2], 1)
+    print(f"  half as long, 1-char pieces {half * 1000:.1f} ms (linear: about half)")
 
 
 if __name__ == "__main__":

@@ -19,8 +19,10 @@ digits only matches whole words (``ass`` is not found in ``class``).
 
 from __future__ import annotations
 
+import bisect
 import logging
 import time
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +30,7 @@ from typing import Literal
 
 import ahocorasick
 
-from gateway.safety.normalize import aligned, letter_noise, normalize, table
+from gateway.safety.normalize import NOISE_LETTERS, aligned, is_han, letter_noise, normalize, table
 
 log = logging.getLogger("gateway.safety")
 
@@ -144,6 +146,10 @@ class Lexicon:
             matches.sort(key=lambda match: match.end)
         return matches
 
+    def stream(self) -> StreamScan:
+        """A scan of a text that arrives piece by piece (a streamed answer)."""
+        return StreamScan(self)
+
     def _hits_across_letter_noise(self, normalized: str) -> list[tuple[int, int, str, int]]:
         """The terms found once the letters slipped between Chinese characters are left out,
         that span such a gap (the others were found already), in ``normalized``'s positions."""
@@ -177,6 +183,177 @@ class Lexicon:
     def _match(self, start: int, end: int, term: str, value: int) -> Match:
         category, action = self._kinds[value >> _LENGTH_BITS]
         return Match(start, end, term, category, action)
+
+
+class StreamScan:
+    """:meth:`Lexicon.scan` of a text arriving piece by piece, in time linear in its length:
+    each character is normalized once, and both automaton passes (as written, and with the
+    letters slipped between Chinese characters left out) resume where the last piece ended
+    (pyahocorasick's ``AutomatonSearchIter.set(..., reset=False)``) instead of reading the text
+    again. The matches found once the text is complete are those ``scan`` finds in it.
+
+    An LLM sends a token at a time, so the work per piece is kept to a loop over its
+    characters and one call into each automaton; positions are turned back into characters
+    only for the (rare) hits.
+    """
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        #: The text so far, one character an item (a ``str`` grown piece by piece would be
+        #: copied whole for every piece).
+        self.chars: list[str] = []
+        #: Latin terms at the very end, which the next character may make part of a longer
+        #: word: neither found nor dismissed yet.
+        self.pending: list[Match] = []
+        #: Characters normalized and searched, for the linearity test and bench/safety.py.
+        self.examined = 0
+        self._normalized: list[str] = []
+        self._origin: list[int] = []  # normalized character → index in ``chars``
+        self._across: list[int] = []  # character of the second pass → normalized character
+        self._direct_pass = _Pass()
+        self._across_pass = _Pass()
+        self._run: list[int] = []  # letters after a Chinese character: slipped in, or words
+        self._after_han = False
+        keep = max(lexicon.longest - 1, 0)
+        #: Where each of the last ``keep`` counted characters begins (with letters slipped in
+        #: just before it): a term still being written can only start there.
+        self._counted: deque[int] = deque(maxlen=keep)
+        self._keep = keep
+        self._table = table()
+        automaton = lexicon._automaton
+        self._direct = automaton.iter("") if lexicon.size else None
+        self._letters = automaton.iter("") if lexicon.size else None
+
+    def feed(self, piece: str) -> list[Match]:
+        """The terms settled by ``piece``: found, and no longer able to be part of a longer
+        word."""
+        found: list[Match] = []
+        if not piece:
+            return found
+        if self.pending:
+            if not _word_char(piece[0]):
+                found.extend(self.pending)
+            self.pending = []
+        mapping = self._table
+        chars, normalized, origin = self.chars, self._normalized, self._origin
+        counted, run, across_map = self._counted, self._run, self._across
+        first_new = len(normalized)
+        across: list[str] = []
+        index = len(chars)
+        chars.extend(piece)
+        for char in piece:
+            for part in mapping.get(ord(char), char) or "":
+                # The letter-noise pattern followed a character at a time: letters after a
+                # Chinese character wait until the next character shows whether they were
+                # slipped in (a Chinese character follows: left out of the second pass).
+                position = len(normalized)
+                origin.append(index)
+                normalized.append(part)
+                if "\u3400" <= part < "\ufb00" and is_han(part):
+                    counted.append(run[0] if run else position)
+                    run.clear()
+                    self._after_han = True
+                elif self._after_han and part in NOISE_LETTERS and len(run) < 2:
+                    run.append(position)
+                    continue
+                else:
+                    for letter in run:
+                        counted.append(letter)
+                        across_map.append(letter)
+                        across.append(normalized[letter])
+                    run.clear()
+                    self._after_han = False
+                    counted.append(position)
+                across_map.append(position)
+                across.append(part)
+            index += 1
+        self.examined += len(piece)
+        if self._direct is None:
+            return found
+        fresh = "".join(normalized[first_new:])
+        if fresh:
+            self._search(fresh, first_new, found, across=False)
+        if across:
+            self._search("".join(across), len(across_map) - len(across), found, across=True)
+        if len(found) > 1:
+            found.sort(key=lambda match: match.end)
+        return found
+
+    def hold(self) -> int:
+        """How much of the text may be shown: everything before the first character that may
+        still be the start of a term (noise right before it included)."""
+        origin = self._origin
+        if not origin:
+            return 0
+        if not self._keep:
+            cut = origin[-1] + 1
+        elif len(self._counted) < self._keep:
+            cut = 0
+        else:
+            position = self._counted[0]
+            cut = min(origin[position], origin[position - 1] + 1) if position else 0
+        for match in self.pending:
+            cut = min(cut, match.start)
+        return cut
+
+    def _search(self, fresh: str, first: int, found: list[Match], *, across: bool) -> None:
+        """Go on with one pass over ``fresh`` (its first character is ``first`` of the pass)."""
+        keyed = fresh if fresh.isascii() else _keyed(fresh)
+        pass_ = self._across_pass if across else self._direct_pass
+        search = self._letters if across else self._direct
+        pass_.add(keyed, first)
+        search.set(keyed, False)  # type: ignore[union-attr]
+        normalized, across_map, chars = self._normalized, self._across, self.chars
+        for byte_end, value in search:  # type: ignore[union-attr]
+            last = pass_.character(byte_end)
+            first_char = pass_.character(byte_end - (value & _LENGTH_MASK) + 1)
+            if across:
+                if across_map[last] - across_map[first_char] == last - first_char:
+                    continue  # spans no slipped letters: the direct pass found it
+                positions = across_map[first_char : last + 1]
+                first_char, last = positions[0], positions[-1]
+            else:
+                positions = range(first_char, last + 1)
+            term = "".join(normalized[i] for i in positions)
+            start, end = self._origin[first_char], self._origin[last] + 1
+            if not across and term.isascii() and term.isalnum():
+                if start and _word_char(chars[start - 1]):
+                    continue
+                if end < len(chars) and _word_char(chars[end]):
+                    continue
+            match = self.lexicon._match(start, end, term, value)
+            if end == len(chars) and term.isascii():
+                self.pending.append(match)
+            else:
+                found.append(match)
+
+
+class _Pass:
+    """The bytes one automaton pass has read, piece by piece, to turn a hit's byte position
+    back into a character (hits are rare: the table of a piece is made at its first hit)."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []  # each piece's first byte
+        self.pieces: list[tuple[str, int]] = []  # each piece's keyed text and first character
+        self.tables: dict[int, list[int]] = {}
+        self.size = 0
+
+    def add(self, keyed: str, first: int) -> None:
+        self.starts.append(self.size)
+        self.pieces.append((keyed, first))
+        self.size += len(keyed)
+
+    def character(self, byte: int) -> int:
+        number = bisect.bisect_right(self.starts, byte) - 1
+        table = self.tables.get(number)
+        if table is None:
+            keyed, first = self.pieces[number]
+            table = self.tables[number] = [
+                first + index
+                for index, char in enumerate(keyed.encode("latin-1").decode("utf-8"))
+                for _ in range(len(char.encode("utf-8")))
+            ]
+        return table[byte - self.starts[number]]
 
 
 def _whole_word(text: str, start: int, end: int, term: str) -> bool:

@@ -41,6 +41,16 @@ _LETTER_NOISE = re.compile(f"(?<=[{_HAN}])[0-9a-z]{{1,2}}(?=[{_HAN}])")
 _TRAILING_LETTER_NOISE = re.compile(f"(?<=[{_HAN}])[0-9a-z]{{1,2}}(?=[{_HAN}]|$)")
 
 
+#: Characters that may be slipped between Chinese characters (see :func:`letter_noise`).
+NOISE_LETTERS = frozenset("0123456789abcdefghijklmnopqrstuvwxyz")
+
+
+def is_han(char: str) -> bool:
+    """Whether ``char`` is in the Chinese ranges of the letter-noise pattern."""
+    code = ord(char)
+    return any(start <= code < end for start, end in _CJK_RANGES)
+
+
 def letter_noise(normalized: str, *, open_end: bool = False) -> list[tuple[int, int]]:
     """Spans of ``normalized`` that may be letters slipped into a Chinese term (see above);
     ``open_end``: count a run at the very end too (a streamed text)."""

@@ -35,8 +35,7 @@ from gateway.errors import GatewayError
 from gateway.replies import Notice
 from gateway.safety.audit import AuditLog, excerpt
 from gateway.safety.injection import InjectionScreen
-from gateway.safety.lexicon import Lexicon, LexiconError, Match, masked, strongest
-from gateway.safety.normalize import aligned, letter_noise, table
+from gateway.safety.lexicon import MASK, Lexicon, LexiconError, Match, masked, strongest
 from gateway.safety.output import plain_text, safe_link, safe_url, sanitize_markdown
 
 if TYPE_CHECKING:
@@ -286,8 +285,19 @@ def _unique(matches: Sequence[Match]) -> list[Match]:
 #: Markup that is held back until the answer is complete and cleaned as a whole: raw HTML,
 #: autolinks, link definitions.
 _HTML_START = re.compile(r"<[A-Za-z/!?]")
-_LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:", re.MULTILINE)
-_LINK_TARGET = re.compile(r"\]\(\s*<?([^\s)>]*)(\)|\s|>)?")
+#: CommonMark's link labels are at most 999 characters long: a definition is found by looking
+#: at no more than this much before a new ``:``.
+_LINK_DEFINITION = re.compile(r"^ {0,3}\[[^\]]{1,999}\]:", re.MULTILINE)
+_DEFINITION_SPAN = 3 + 1 + 999 + 2
+#: A link target longer than this is not waited for: it is held back with the rest of the
+#: answer until the answer is complete (so that a stream never reads one target again and
+#: again for ever).
+_TARGET_CHARS = 2048
+#: A piece without one of these cannot begin or complete HTML, a definition or a link (a ``<``
+#: at the end of the last piece is looked at again).
+_MARKUP_CHARS = frozenset("<:(")
+_TARGET_END = re.compile(r"[\s)>]")
+_LINK_TARGET = re.compile(rf"\]\(\s*<?([^\s)>]{{0,{_TARGET_CHARS}}})(\)|\s|>)?")
 
 
 class StreamReview:
@@ -305,104 +315,174 @@ class StreamReview:
     - when the complete, cleaned answer does not continue what was sent (cleaning removed
       markup, a Latin term turned out to be part of a longer word), a ``Replace`` sends it
       whole.
+
+    Each piece costs time in proportion to its own length, not the answer's so far (an LLM
+    sends a token at a time): the lexicon is searched by a :class:`StreamScan`, markup is
+    looked for in the new text and the few characters before it a pattern can reach back.
     """
 
     def __init__(self, safety: Safety, query: Query) -> None:
         self.safety = safety
         self.query = query
         self.lexicon = safety.lexicon
-        self.received = ""
-        self.sent = ""
         self.withdrawn = False
         self.backend = ""
+        self._start("")
+        self._sent: list[str] = []
+        self._sent_chars = 0
+
+    @property
+    def received(self) -> str:
+        return "".join(self._scan.chars)
+
+    @property
+    def sent(self) -> str:
+        return "".join(self._sent)
+
+    @property
+    def examined(self) -> int:
+        """Characters the review has looked at so far, normalized or searched for markup: the
+        cost that grew with the square of the answer's length when every piece meant reading
+        the answer so far again (issue 18)."""
+        return self._scan.examined + self._markup.examined
 
     def feed(self, event: Event) -> list[Event]:
-        if isinstance(event, Delta):
-            self.received += event.text
-        elif isinstance(event, Replace):
-            self.received = event.text
+        if isinstance(event, Replace):
+            self._start(event.text)
+            piece, whole = event.text, True
+        else:
+            piece, whole = (event.text if isinstance(event, Delta) else ""), False
+        before = len(self._scan.chars)
+        found = self._scan.feed(piece)
+        markup = self._markup.hold(self._scan.chars, before, piece)
         if not self.safety.config.review_answers:
-            return self._send(self.received[: self._markup_hold(self.received)])
-        matches = self.lexicon.scan(self.received)
-        settled = [m for m in matches if not self._pending(m)]
-        if strongest(settled) == "block":
+            return self._send_whole(markup) if whole else self._extend(markup, [])
+        if not found:
+            cut = min(self._scan.hold(), markup)
+            return self._send_whole(cut) if whole else self._extend(cut, [])
+        self._settled.extend(found)
+        if strongest(found) == "block":
             self.safety.record_matches(
-                settled, "answer", self.query, self.backend, answer=self.received
+                self._settled, "answer", self.query, self.backend, answer=self.received
             )
             self.withdrawn = True
             return [Replace(self.safety.withdrawal_message(self.query))]
-        cut = min(self._lexicon_hold(self.received, matches), self._markup_hold(self.received))
-        return self._send(masked(self.received, settled)[:cut])
+        masks = [match for match in found if match.action == "mask"]
+        cut = min(self._scan.hold(), markup)
+        if whole or any(match.start < self._sent_chars for match in masks):
+            return self._send_whole(cut)
+        return self._extend(cut, masks)
 
     def finish(self, answer: Answer) -> list[Event]:
         reviewed = self.safety._whole(answer, self.query, self.backend)
         events: list[Event] = []
-        if reviewed.text.startswith(self.sent):
-            if len(reviewed.text) > len(self.sent):
-                events.append(Delta(reviewed.text[len(self.sent) :]))
+        sent = self.sent
+        if reviewed.text.startswith(sent):
+            if len(reviewed.text) > len(sent):
+                events.append(Delta(reviewed.text[len(sent) :]))
         else:
             events.append(Replace(reviewed.text))
         events.append(Done(reviewed))
         return events
 
-    def _send(self, shown: str) -> list[Event]:
-        if shown == self.sent:
-            return []
-        if shown.startswith(self.sent):
-            piece = Delta(shown[len(self.sent) :])
-        elif self.sent.startswith(shown):
+    def _start(self, text: str) -> None:
+        """Review from scratch (the back end replaced its text)."""
+        self._scan = self.lexicon.stream()
+        self._markup = _MarkupHold()
+        self._settled: list[Match] = []
+        self._masks: list[Match] = []  # ``mask`` terms not wholly sent yet
+
+    def _extend(self, cut: int, masks: list[Match]) -> list[Event]:
+        """What may be shown grew to ``cut``: send the new part, its terms masked."""
+        if masks:
+            self._masks.extend(masks)
+        done = self._sent_chars
+        if cut <= done:
             return []  # held back further than before: wait
+        if self._masks:
+            chars = self._scan.chars[done:cut]
+            for match in self._masks:
+                for index in range(max(match.start, done), min(match.end, cut)):
+                    chars[index - done] = MASK
+            self._masks = [match for match in self._masks if match.end > cut]
+            piece = "".join(chars)
+        elif cut == done + 1:
+            piece = self._scan.chars[done]
         else:
-            piece = Replace(shown)  # type: ignore[assignment]
-        self.sent = shown
+            piece = "".join(self._scan.chars[done:cut])
+        self._sent.append(piece)
+        self._sent_chars = cut
+        return [Delta(piece)]
+
+    def _send_whole(self, cut: int) -> list[Event]:
+        """The text to ``cut`` reviewed as a whole, sent as a ``Delta`` when it continues what
+        was sent, as a ``Replace`` when it does not."""
+        shown = masked(self.received, self._settled)[:cut]
+        sent = self.sent
+        if shown == sent or sent.startswith(shown):
+            return []
+        piece: Event = Delta(shown[len(sent) :]) if shown.startswith(sent) else Replace(shown)
+        self._sent, self._sent_chars = [shown], len(shown)
+        self._masks = [m for m in self._settled if m.action == "mask" and m.end > len(shown)]
         return [piece]
 
-    def _pending(self, match: Match) -> bool:
-        """A Latin term at the very end may yet be the start of a longer word."""
-        return match.end == len(self.received) and match.term.isascii()
 
-    def _lexicon_hold(self, text: str, matches: Sequence[Match]) -> int:
-        keep = self.lexicon.longest - 1
-        # Only the end of the text can hold the start of a term: look at enough of it for the
-        # longest term with two letters slipped after each character, and some noise.
-        start = max(0, len(text) - 3 * keep - 64)
-        normalized, origin = aligned(text[start:])
-        slipped: set[int] = set()
-        for first, after in letter_noise(normalized, open_end=True):
-            slipped.update(range(first, after))
-        position = len(normalized)
-        while position > 0 and keep > 0:
-            position -= 1
-            if position not in slipped:
-                keep -= 1
-        while position > 0 and position - 1 in slipped:
-            position -= 1  # slipped in before the first held character: part of the term
-        if keep > 0:
-            cut = start  # all of the end looked at may be a term's start
-        elif position < len(normalized):
-            cut = start + origin[position]
-        else:
-            cut = len(text)
-        mapping = table()
-        # Noise right before the held part may be inside a term still being written.
-        while cut > 0 and not mapping.get(ord(text[cut - 1]), text[cut - 1]):
-            cut -= 1
-        for match in matches:
-            if self._pending(match):
-                cut = min(cut, match.start)
-        return cut
+class _MarkupHold:
+    """Where markup that must wait begins, found in each piece and the characters before it
+    that a pattern can reach back to."""
 
-    @staticmethod
-    def _markup_hold(text: str) -> int:
-        cut = len(text)
-        html = _HTML_START.search(text)
+    def __init__(self) -> None:
+        #: HTML, a link definition or an unsafe link: nothing from here on is sent before the
+        #: answer is complete and cleaned.
+        self.fixed: int | None = None
+        #: A link whose target is still arriving.
+        self.open_link: int | None = None
+        #: Characters looked at (see ``StreamReview.examined``).
+        self.examined = 0
+
+    def hold(self, chars: list[str], before: int, piece: str) -> int:
+        """How much of ``chars`` may be shown; ``before``: how many were there before
+        ``piece``, the last piece."""
+        if self.fixed is not None:
+            return self.fixed
+        if (
+            self.open_link is not None
+            and not _TARGET_END.search(piece)
+            and len(chars) - self.open_link <= _TARGET_CHARS
+        ):
+            return self.open_link  # the target goes on: read it once it has ended
+        if (
+            self.open_link is None
+            and _MARKUP_CHARS.isdisjoint(piece)
+            and not (before and chars[before - 1] == "<")
+        ):
+            return len(chars)  # no pattern can start or end in this piece
+        start = max(before - 1, 0)
+        recent = "".join(chars[start:])
+        self.examined += len(recent)
+        html = _HTML_START.search(recent)
         if html:
-            cut = html.start()
-        definition = _LINK_DEFINITION.search(text)
-        if definition:
-            cut = min(cut, definition.start())
-        for link in _LINK_TARGET.finditer(text, 0, cut):
+            self.fixed = start + html.start()
+        if "]:" in recent:
+            # ^ must not match where the window happens to begin: one character more is read.
+            reach = max(before - _DEFINITION_SPAN, 0)
+            window = "".join(chars[max(reach - 1, 0) :])
+            self.examined += len(window)
+            definition = _LINK_DEFINITION.search(window, 1 if reach else 0)
+            if definition:
+                at = max(reach - 1, 0) + definition.start()
+                self.fixed = at if self.fixed is None else min(self.fixed, at)
+        cut = len(chars) if self.fixed is None else self.fixed
+        links_from = start if self.open_link is None else min(self.open_link, start)
+        self.open_link = None
+        text = recent if links_from == start else "".join(chars[links_from:])
+        self.examined += len(text) - len(recent) if links_from < start else 0
+        for link in _LINK_TARGET.finditer(text, 0, max(cut - links_from, 0)):
             target, closed = link.group(1), link.group(2)
+            if closed is None and links_from + link.end() == len(chars):
+                self.open_link = links_from + link.start()
+                return self.open_link
             if closed is None or not safe_link(target):
-                return min(cut, link.start())
+                self.fixed = links_from + link.start()
+                return self.fixed
         return cut

@@ -342,3 +342,71 @@ def test_a_stream_review_holds_back_no_more_than_the_longest_term():
     review = StreamReview(make_safety(), query("问题"))
     events = review.feed(Delta("居住证需要身份证和照片"))
     assert events == [Delta("居住证需要身份证")]  # scam is 4 long: 3 held back
+
+
+# -- the stream review's cost -------------------------------------------------------------------
+
+import time  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+STREAM_ALPHABET = "办假证傻逼自杀scamxy1 　*，。\u200b辦證ＳＣＡＭ"
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(STREAM_ALPHABET, max_size=40), cuts=st.lists(st.integers(0, 40), max_size=8))
+def test_a_scan_piece_by_piece_finds_what_a_scan_of_the_whole_text_finds(text, cuts):
+    lexicon = Lexicon(ENTRIES)
+    scan = lexicon.stream()
+    found = []
+    previous = 0
+    for cut in sorted({min(cut, len(text)) for cut in cuts} | {len(text)}):
+        found += scan.feed(text[previous:cut])
+        previous = cut
+    found += scan.pending
+    key = lambda match: (match.start, match.end, match.term)  # noqa: E731
+    assert sorted(found, key=key) == sorted(lexicon.scan(text), key=key)
+
+
+def _answer(length: int) -> str:
+    """A long answer in the kb's own style, with a masked term and noise now and then."""
+    sentence = (
+        "请带身份证和复印件到户籍窗口办理，你这个傻逼问题，详见[指南](https://zwfw.example.org)。\n"
+    )
+    return (sentence * (length // len(sentence) + 1))[:length]
+
+
+def _review(events: list, final: str) -> StreamReview:
+    review = StreamReview(make_safety(), query("问题"))
+    for event in events:
+        review.feed(event)
+    review.finish(Answer(text=final))
+    return review
+
+
+def test_a_long_answer_in_one_character_pieces_costs_at_most_three_times_the_answer_whole():
+    """Issue 18: the review read the whole answer so far again on every piece (quadratic). The
+    work is counted — characters normalized, searched and looked at for markup — not timed."""
+    text = _answer(16_000)
+    whole = _review([Delta(text)], text).examined
+    streamed = _review(stream_of(text, 1), text).examined
+    assert whole >= len(text)
+    assert streamed <= 3 * whole, (streamed, whole)
+
+
+def test_the_cost_of_a_streamed_answer_grows_with_its_length_not_its_square():
+    """Twice the answer, in one-character pieces, costs about twice the CPU time (four times
+    when quadratic); the best of three runs of each, measured in one test."""
+
+    def cpu(length: int) -> float:
+        text = _answer(length)
+        events = stream_of(text, 1)
+        best = float("inf")
+        for _ in range(3):
+            started = time.process_time()
+            _review(events, text)
+            best = min(best, time.process_time() - started)
+        return best
+
+    assert cpu(16_000) / cpu(8_000) < 3
