@@ -30,6 +30,10 @@ CANTONESE_WEIGHT = 1.0
 #: as a mix of Mandarin and Cantonese words: as often as a common word (办理 2142, 怎么 27339),
 #: so 点样 beats the rare 问点 + 样, while 关系 still beats 关 + 系.
 CANTONESE_FREQUENCY = 10_000
+#: A Cantonese word with no Cantonese-only character (点补, 生果) read where its first or last
+#: character makes a Mandarin word this common with the character beside it (重点查, 花生果)
+#: is taken for the Mandarin: the word map's own entries are words of both languages.
+CUT_WORD_FREQUENCY = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +59,7 @@ class CantoneseMap:
             key for key, (_, weight) in self.entries.items() if len(key) == 1 and weight >= 1
         )
         self.lexicon = lexicon
+        self._longest_protected = max(map(len, lexicon.protected), default=0)
         self._last: tuple[str, tuple[Match, ...]] | None = None
         self.longest_word = max(self.longest, lexicon.max_word_length)
         self._long_word_stems = lexicon.derived("long_word_stems", long_word_stems) | {
@@ -112,14 +117,34 @@ class CantoneseMap:
                     back[end] = (start, cantonese)
         found = []
         end = size
+        fixed = self._protected_positions(text)
         while end > 0:
             start, cantonese = back[end]
-            if cantonese:
+            if cantonese and not any(fixed[start:end]) and not self._cuts_word(text, start, end):
                 key = text[start:end]
                 mandarin, weight = entries[key]
                 found.append(Match(start, end, key, mandarin, weight))
             end = start
         return found[::-1]
+
+    def _protected_positions(self, text: str) -> list[bool]:
+        """The characters of ``text`` in a curated term (劳动仲裁): never read as Cantonese."""
+        protected = self.lexicon.protected
+        fixed = [False] * len(text)
+        for start in range(len(text) - 1):
+            for end in range(start + 2, min(len(text), start + self._longest_protected) + 1):
+                if text[start:end] in protected:
+                    fixed[start:end] = [True] * (end - start)
+        return fixed
+
+    def _cuts_word(self, text: str, start: int, end: int) -> bool:
+        """Whether the Cantonese word ``text[start:end]``, holding no Cantonese-only character,
+        breaks a common Mandarin word at either edge."""
+        if end - start < 2 or self.markers.intersection(text[start:end]):
+            return False
+        frequency = self.lexicon.frequency
+        edges = (text[start - 1 : start + 1] if start else "", text[end - 1 : end + 1])
+        return any(frequency.get(pair, 0) >= CUT_WORD_FREQUENCY for pair in edges if len(pair) == 2)
 
     def weight(self, text: str) -> float:
         return sum(match.weight for match in self.matches(text))

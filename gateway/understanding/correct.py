@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 
@@ -60,6 +60,16 @@ class CorrectOptions(BaseModel):
     max_window: int = 8
     #: A run that is itself a word at least this frequent is never changed.
     known_word_frequency: int = 100
+    #: Questions up to this many Chinese characters are held to ``threshold``; longer text
+    #: offers more places for a chance gain, so its bar rises by ``long_text_bar`` nats for
+    #: each e-fold of length beyond it.
+    short_text: int = 15
+    long_text_bar: float = 1.0
+    #: Extra nats a correction into a word outside the service vocabulary (curated terms,
+    #: question frames, the knowledge base's question words) must gain, scaled by how little
+    #: of the rest of the text is service vocabulary: nothing in a question about the service,
+    #: all of it in a news sentence or a story.
+    general_word_bar: float = 4.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +164,22 @@ def protected_names(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+#: Quoted text (a notice, a slogan, a title): the resident copies it as written.
+_QUOTED = re.compile(r"“[^”]*”|「[^」]*」|『[^』]*』|《[^》]*》|\"[^\"]*\"|‘[^’]*’")
+#: A street and house number (和平路12号, 建国路八十八号): its name is a proper name.
+_ADDRESS = re.compile(
+    r"[\u4e00-\u9fff]{2,4}(?:路|街|巷|道|弄|胡同)[\d〇零一二三四五六七八九十百]+号"
+)
+
+
+def protected_spans(text: str) -> list[tuple[int, int]]:
+    """Spans no correction may touch: probable names, quoted text and street addresses."""
+    spans = protected_names(text)
+    spans += [match.span() for match in _QUOTED.finditer(text)]
+    spans += [match.span() for match in _ADDRESS.finditer(text)]
+    return spans
+
+
 class Corrector:
     def __init__(self, lexicon: Lexicon, options: CorrectOptions) -> None:
         self.lexicon = lexicon
@@ -165,6 +191,7 @@ class Corrector:
         # Where nothing looks broken, only a domain term may be what was meant: a smaller table.
         self.domain_targets = Targets(lexicon.domain, lexicon)
         self.lookalikes = lookalikes()
+        self._longest_protected = max(map(len, lexicon.protected), default=0)
         # Look-alike swaps are looked for in windows up to this long even when no word sounds
         # like the window (the swapped character sounds different).
         self.longest_lookalike = 4
@@ -426,6 +453,8 @@ class Corrector:
                 else:
                     single[first] = True
         suspicious = [a or b for a, b in zip(single, function, strict=True)]
+        bar, general_bar = self._bars(text, pieces)
+        fixed = self._protected_positions(text)
         lookalikes = self.lookalikes
         swappable = [i for i, char in enumerate(text) if suspicious[i] and char in lookalikes]
         accepted: dict[tuple[int, int], Candidate] = {}
@@ -475,18 +504,80 @@ class Corrector:
                         continue
                     if lexicon.freq(window) >= options.known_word_frequency:
                         continue
+                    # A curated term in the text stays as written, whatever reads better.
+                    if any(
+                        fixed[i] and window[i - start] != replacement[i - start]
+                        for i in range(start, end)
+                    ):
+                        continue
+                    if self._attested(text, run.start(), run.end(), start, end):
+                        continue
                     slip = self._kind(window, replacement)
                     if slip is None:
                         continue
                     kind, cost = slip
-                    if score - total < options.threshold + cost:
+                    need = bar if replacement in lexicon.service else general_bar(start, end)
+                    if score - total < need + cost:
                         exact = self._score_replaced(text, forward, start, end, replacement)
                         score = max(score, exact)
                     gain = score - total - cost
                     known = accepted.get((start, end))
-                    if gain >= options.threshold and (known is None or gain > known.gain):
+                    if gain >= need and (known is None or gain > known.gain):
                         accepted[start, end] = Candidate(start, end, replacement, kind, gain)
         return list(accepted.values())
+
+    def _bars(
+        self, text: str, pieces: list[tuple[int, int]]
+    ) -> tuple[float, Callable[[int, int], float]]:
+        """The gain a correction of ``text`` must bring: into the service vocabulary, and (a
+        function of the window) into any other word.
+
+        The more characters, the more windows may gain by chance: past ``short_text`` the bar
+        rises with the log of the length. A correction into a general word must also clear
+        ``general_word_bar`` times the share of the rest of the text (the best reading, the
+        window left out) that is not service vocabulary: far from what residents ask here,
+        a sentence that reads a little better corrected is more likely right as typed."""
+        options = self.options
+        service = self.lexicon.service
+        size = len(text)
+        in_service = [False] * size
+        for first, after in pieces:
+            if after - first >= 2 and text[first:after] in service:
+                in_service[first:after] = [True] * (after - first)
+        covered, han = [0] * (size + 1), [0] * (size + 1)
+        for i, char in enumerate(text):
+            covered[i + 1] = covered[i] + in_service[i]
+            han[i + 1] = han[i] + is_han(char)
+        bar = options.threshold
+        if han[-1] > options.short_text:
+            bar += options.long_text_bar * math.log(han[-1] / options.short_text)
+
+        def general(start: int, end: int) -> float:
+            rest = han[-1] - (han[end] - han[start])
+            share = (covered[-1] - (covered[end] - covered[start])) / rest if rest else 0.0
+            return bar + options.general_word_bar * (1.0 - share)
+
+        return bar, general
+
+    def _protected_positions(self, text: str) -> list[bool]:
+        """The characters of ``text`` that belong to a curated term written out in it."""
+        protected = self.lexicon.protected
+        longest = self._longest_protected
+        fixed = [False] * len(text)
+        for start in range(len(text) - 1):
+            for end in range(start + 2, min(len(text), start + longest) + 1):
+                if text[start:end] in protected:
+                    fixed[start:end] = [True] * (end - start)
+        return fixed
+
+    def _attested(self, text: str, first: int, after: int, start: int, end: int) -> bool:
+        """Whether the window ``text[start:end]`` with a neighbour on each side (within the
+        run of Chinese characters ``first``..``after``) occurs in the knowledge base's own
+        text: the service writes it so, and what the service writes is no slip."""
+        attested = self.lexicon.attested
+        if not attested:
+            return False
+        return text[max(first, start - 1) : min(after, end + 1)] in attested
 
     def _probable_names(self, text: str, pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
         """Probable person names in the best reading: a surname standing alone followed by one
@@ -512,7 +603,7 @@ class Corrector:
         Each pass applies the best corrections that lie apart (a character at least between
         them), best first; corrections keep the length, so spans stay valid."""
         corrections = []
-        locked = protected_names(text)
+        locked = protected_spans(text)
         for _ in range(len(text)):
             found = sorted(self.candidates(text, locked), key=lambda c: -c.gain)
             if not found:

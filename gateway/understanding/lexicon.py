@@ -108,6 +108,15 @@ class Lexicon:
     #: How often each pair of characters follows each other in the knowledge base's text: what
     #: residents of this service ask about (怎么交, 在哪办) beyond single-word frequencies.
     bigrams: dict[str, int] = field(default_factory=dict)
+    #: The curated terms (terms.tsv and the glossary's Chinese names): no stage alters them.
+    protected: frozenset[str] = frozenset()
+    #: The words residents use when they ask this service: curated terms, question frames and
+    #: the words of the knowledge base's questions and phrasings (not of its answers, which
+    #: speak every kind of Chinese). Correcting towards anything else asks for more evidence.
+    service: frozenset[str] = frozenset()
+    #: The knowledge base's own text, one piece a line: a stretch of a question found in it
+    #: verbatim is written the way the service writes it, not a slip.
+    attested: str = ""
     #: Indexes the stages build from this lexicon, built once and shared (``derived``).
     _derived: dict[str, Any] = field(default_factory=dict)
 
@@ -144,17 +153,24 @@ class Lexicon:
         count = self.bigrams.get(previous + following)
         return COHESION * math.log1p(count) if count else 0.0
 
-    def with_knowledge(self, texts: Iterable[str]) -> Lexicon:
-        """This lexicon plus the words and character pairs of the knowledge base's ``texts``."""
+    def with_knowledge(self, texts: Iterable[str], questions: Iterable[str] = ()) -> Lexicon:
+        """This lexicon plus the words and character pairs of the knowledge base's ``texts``;
+        the words of its ``questions`` (and phrasings) join the service vocabulary."""
         extra = dict(self.extra)
         bigrams = Counter(self.bigrams)
         added = set()
+        kept = []
         for text in texts:
+            kept.append(text)
             for word in tokens(text):
                 if len(word) >= 2 and all(is_han(char) for char in word):
                     extra[word] = max(self.freq(word), KNOWLEDGE_FREQUENCY)
                     added.add(word)
             bigrams.update(a + b for a, b in pairwise(text) if is_han(a) and is_han(b))
+        asked = set()
+        for question in questions:
+            kept.append(question)
+            asked.update(w for w in tokens(question) if len(w) >= 2 and all(map(is_han, w)))
         return Lexicon(
             frequency=self.frequency,
             total=self.total,
@@ -164,6 +180,9 @@ class Lexicon:
             max_word_length=max(self.max_word_length, *(len(t) for t in added)),
             extra=extra,
             bigrams=dict(bigrams),
+            protected=self.protected,
+            service=self.service | asked,
+            attested="\n".join(dict.fromkeys(filter(None, [self.attested, *kept]))),
         )
 
 
@@ -208,6 +227,10 @@ def base_lexicon() -> Lexicon:
     weights = {row[0]: int(row[2]) for row in data_rows("terms.tsv")}
     for term in government_terms():
         frequency[term] = max(frequency.get(term, 0), TERM_FREQUENCY * weights[term])
+    for term in glossary_terms():
+        frequency[term] = max(frequency.get(term, 0), TERM_FREQUENCY)
+    frames = {phrase for line in data_lines("phrases.txt") for phrase in line.split()}
+    curated = frozenset(government_terms()) | glossary_terms()
     phrase_readings = {}
     for phrase, syllables in phrases_dict.phrases_dict.items():
         if len(phrase) == len(syllables):
@@ -215,7 +238,23 @@ def base_lexicon() -> Lexicon:
     return Lexicon(
         frequency=frequency,
         total=total,
-        domain=frozenset(government_terms()),
+        domain=curated,
         readings=character_readings(),
         phrase_readings=phrase_readings,
+        protected=curated,
+        service=curated | frames,
+    )
+
+
+@cache
+def glossary_terms() -> frozenset[str]:
+    """The Chinese names of the translation glossary (gateway/data/glossary.tsv), every
+    variant: official names a resident copies from a notice."""
+    rows = data_rows("glossary.tsv")
+    column = rows[0].index("zh")
+    return frozenset(
+        name
+        for row in rows[1:]
+        for name in row[column].split("|")
+        if len(name) >= 2 and all(is_han(char) for char in name)
     )

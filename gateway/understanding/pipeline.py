@@ -65,7 +65,9 @@ class Pipeline:
 
             lexicon = knowledge.derived(
                 "understanding.lexicon",
-                lambda base: base_lexicon().with_knowledge(knowledge_texts(base)),
+                lambda base: base_lexicon().with_knowledge(
+                    knowledge_texts(base), knowledge_questions(base)
+                ),
             )
             self._teach(lexicon)
 
@@ -155,3 +157,9 @@ def knowledge_texts(knowledge: KnowledgeBase) -> Iterable[str]:
         yield entry.question
         yield from entry.phrasings
         yield entry.answer
+
+
+def knowledge_questions(knowledge: KnowledgeBase) -> list[str]:
+    """The knowledge base's questions and phrasings, each once, in order."""
+    texts = (text for entry in knowledge.entries for text in (entry.question, *entry.phrasings))
+    return list(dict.fromkeys(texts))
