@@ -10,14 +10,16 @@ and configuration then names it by that key (``type = "mycorp"``). Built-in impl
 listed here too, by import path, so they load lazily and a missing optional dependency only
 matters when its implementation is used.
 
-=======================  ======================================================  ================
-group                    an implementation is a subclass of                      documented in
-=======================  ======================================================  ================
-``gateway.backends``     ``gateway.backends.base.Backend``                       backends.md
-``gateway.stages``       ``gateway.understanding.base.Stage``                    understanding.md
-``gateway.sessions``     ``gateway.state.sessions.SessionStore``                 routing.md
-``gateway.translators``  ``gateway.translation.base.Translator``                 translation.md
-=======================  ======================================================  ================
+=========================  ======================================================  ================
+group                      an implementation is a subclass of                      documented in
+=========================  ======================================================  ================
+``gateway.backends``       ``gateway.backends.base.Backend``                       backends.md
+``gateway.stages``         ``gateway.understanding.base.Stage``                    understanding.md
+``gateway.sessions``       ``gateway.state.sessions.SessionStore``                 routing.md
+``gateway.translators``    ``gateway.translation.base.Translator``                 translation.md
+``gateway.speakers``       ``gateway.speech.base.Speaker``                         accessibility.md
+``gateway.transcribers``   ``gateway.speech.base.Transcriber``                     accessibility.md
+=========================  ======================================================  ================
 
 (The last column names pages in docs/.)
 """
@@ -59,6 +61,15 @@ BUILTINS: dict[str, dict[str, str]] = {
         "argos": "gateway.translation.argos:ArgosTranslator",
         "libretranslate": "gateway.translation.libretranslate:LibreTranslateTranslator",
         "llm": "gateway.translation.llm:LlmTranslator",
+    },
+    "gateway.speakers": {
+        "none": "gateway.speech.base:NoSpeaker",
+        "espeak": "gateway.speech.espeak:EspeakSpeaker",
+        "openai": "gateway.speech.openai:OpenAISpeaker",
+    },
+    "gateway.transcribers": {
+        "none": "gateway.speech.base:NoTranscriber",
+        "openai": "gateway.speech.openai:OpenAITranscriber",
     },
 }
 
