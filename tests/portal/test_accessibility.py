@@ -63,7 +63,8 @@ def test_foreign_language_answers_are_marked_and_links_say_they_open_a_new_windo
     page = open_portal(browser, f"{portal_url}/?lang=en", locale="en")
     page.fill("#question textarea", "居住证怎么办理")
     page.press("#question textarea", "Enter")
-    answer = page.locator("#transcript article.from-assistant").last
+    # the complete answer (the one streaming has no language yet)
+    answer = page.locator("#transcript article.from-assistant[data-message]").last
     answer.wait_for(timeout=20_000)
     assert answer.locator(".answer").get_attribute("lang") == "zh"
     link = answer.locator(".sources a").first
