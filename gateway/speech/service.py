@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from gateway import extensions
 from gateway.config import ConfigError, HttpConfig, SpeechConfig, describe
 from gateway.errors import GatewayError
+from gateway.safety import pii
 from gateway.speech.base import Audio, Speaker, SpeechError, Transcriber
 
 log = logging.getLogger("gateway.speech")
@@ -86,6 +87,9 @@ class SpeechService:
         voice = self.speaker_for(locale)
         if voice is None:
             raise GatewayError("speech_unavailable")
+        # What is read includes the resident's own question as typed: personal numbers in it
+        # are not sent to a speech server (it reads their label instead).
+        text = pii.mask(text).text
         try:
             return await self.speaker.speak(text, voice)
         except SpeechError as exc:

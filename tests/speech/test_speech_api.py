@@ -102,6 +102,11 @@ async def test_the_openai_speaker_gets_speech_from_a_v1_audio_speech_server(serv
                 "voice": "alloy",
                 "response_format": "wav",
             }
+            # personal numbers in what is read (the resident's own question) do not leave
+            await client.post(
+                "/api/v1/speech", json={"text": "My phone is 13812345678.", "lang": "en"}
+            )
+            assert server.requests[-1]["json"]["input"] == "My phone is [手机号码]."
             # a language the server's voice does not speak is not sent to it
             hits = server.behaviour.hits
             other = await client.post("/api/v1/speech", json={"text": "你好", "lang": "zh-CN"})
