@@ -42,6 +42,7 @@
     } catch (error) { /* settings then last for this page only */ }
     if (DISPLAY.indexOf(name) >= 0) root.setAttribute("data-" + name, value);
     if (name === "sound" && value === "off") stop();
+    if (name === "speed" && player) player.playbackRate = rate();
     sync();
   }
 
@@ -58,18 +59,29 @@
   }
 
   // ---- announcements ------------------------------------------------------------------------
+  // One line at a time, removed again once a screen reader has taken it: a region that kept
+  // its lines would be read a second time, flattened, by anyone reading the page in order.
+  var ANNOUNCED_FOR = 2500;
   function announce(text) {
     var region = document.getElementById("a11y-announcer");
     if (!region || !text) return;
     var line = document.createElement("p");
     line.textContent = text;
     region.appendChild(line);
-    while (region.childNodes.length > 6) region.removeChild(region.firstChild);
+    setTimeout(function () {
+      if (line.parentNode) line.parentNode.removeChild(line);
+    }, ANNOUNCED_FOR);
   }
 
 
   // ---- speech -------------------------------------------------------------------------------
+  // The browser's own voice when it has one for the language; otherwise audio made by the
+  // gateway (its Speaker, docs/accessibility.md), fetched through the portal and played here.
   var speech = window.speechSynthesis;
+  var SPEECH_URL = "voice/speech";
+  var reading = 0; // which reading is current: a newer one, or stop(), ends the older
+  var player = null;
+  var told = -1; // the reading that has said a language cannot be read aloud
 
   function voiceFor(lang) {
     if (!speech || !lang) return null;
@@ -87,29 +99,177 @@
     return exact || near;
   }
 
+  // The gateway's languages, as the portal wrote them into the page (portal/voice.py).
+  function gatewaySpeaks(lang) {
+    var support = document.getElementById("voice-support");
+    if (!support || !lang) return false;
+    var spoken = (support.getAttribute("data-speaks") || "").split(" ");
+    var primary = lang.toLowerCase().split("-")[0];
+    // By language: the gateway picks its voice for "zh" as for "zh-CN" (speech/service.py).
+    for (var i = 0; i < spoken.length; i++) {
+      if (spoken[i] && spoken[i].toLowerCase().split("-")[0] === primary) return true;
+    }
+    return false;
+  }
+
+  function canSpeak(lang) {
+    return Boolean(voiceFor(lang)) || gatewaySpeaks(lang);
+  }
+
   function languageOf(element) {
     var holder = element && element.closest ? element.closest("[lang]") : null;
     return (holder && holder.getAttribute("lang")) || root.getAttribute("lang");
   }
 
+  function rate() {
+    return RATES[get("speed")] || 1;
+  }
+
   // Speaks parts one after another; each part is [text, language].
   function speak(parts) {
-    if (!speech) return;
-    speech.cancel();
-    parts.forEach(function (part) {
-      var text = (part[0] || "").trim();
-      if (!text) return;
-      var utterance = new SpeechSynthesisUtterance(text);
-      utterance.lang = part[1] || root.getAttribute("lang");
-      utterance.rate = RATES[get("speed")] || 1;
-      var voice = voiceFor(utterance.lang);
-      if (voice) utterance.voice = voice;
-      speech.speak(utterance);
+    stop();
+    var current = reading;
+    var list = parts.map(function (part) {
+      return [(part[0] || "").trim(), part[1] || root.getAttribute("lang")];
+    }).filter(function (part) { return part[0]; });
+    if (!list.length) return;
+    if (list.every(function (part) { return voiceFor(part[1]); })) {
+      // The browser queues utterances itself; one that fails goes on through the gateway.
+      list.forEach(function (part, index) {
+        speech.speak(utterance(part, function () {
+          if (current === reading) {
+            speech.cancel();
+            playFrom(list.slice(index), current, true);
+          }
+        }));
+      });
+      return;
+    }
+    playFrom(list, current, false);
+  }
+
+  function utterance(part, failed) {
+    var spoken = new SpeechSynthesisUtterance(part[0]);
+    spoken.lang = part[1];
+    spoken.rate = rate();
+    var voice = voiceFor(spoken.lang);
+    try {
+      if (voice) spoken.voice = voice;
+    } catch (error) { /* the browser then picks by lang */ }
+    spoken.onerror = function (event) {
+      if (event.error !== "interrupted" && event.error !== "canceled") failed();
+    };
+    return spoken;
+  }
+
+  // One part at a time, each by the browser or the gateway, whichever has a voice for it.
+  function playFrom(list, current, gatewayOnly) {
+    if (current !== reading) return;
+    if (!list.length) {
+      showPlayer(false);
+      return;
+    }
+    var part = list[0];
+    var next = function () {
+      playFrom(list.slice(1), current, gatewayOnly);
+    };
+    if (!gatewayOnly && voiceFor(part[1])) {
+      var spoken = utterance(part, function () {
+        playFrom(list, current, true);
+      });
+      spoken.onend = next;
+      speech.speak(spoken);
+    } else if (gatewaySpeaks(part[1])) {
+      playAudio(part, current, next);
+    } else {
+      if (told !== current) tellUnavailable();
+      told = current;
+      next();
+    }
+  }
+
+  function playAudio(part, current, next) {
+    showPlayer(true);
+    fetch(SPEECH_URL, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ text: part[0], lang: part[1] })
+    }).then(function (response) {
+      if (!response.ok) {
+        return response.json().then(function (body) {
+          throw new Error((body.error && body.error.message) || "");
+        });
+      }
+      return response.blob();
+    }).then(function (audio) {
+      if (current !== reading) return;
+      var element = audioElement();
+      if (element.src) URL.revokeObjectURL(element.src);
+      element.src = URL.createObjectURL(audio);
+      element.playbackRate = rate();
+      element.onended = next;
+      element.onerror = next;
+      return element.play();
+    }).catch(function (error) {
+      if (current !== reading) return;
+      setPlayerState(error && error.message ? error.message : "");
+      next();
     });
   }
 
+  function audioElement() {
+    if (!player) {
+      player = document.createElement("audio");
+      player.setAttribute("aria-hidden", "true");
+      player.preservesPitch = true;
+      document.body.appendChild(player);
+    }
+    return player;
+  }
+
+  // The player: what is being read, the three speeds and stop, under the question box.
+  function showPlayer(playing) {
+    var box = document.getElementById("speech-player");
+    if (!box) return;
+    box.hidden = !playing;
+    setPlayerState(playing ? box.getAttribute("data-playing") : "");
+  }
+
+  function setPlayerState(text) {
+    var state = document.getElementById("speech-state");
+    if (state) state.textContent = text || "";
+  }
+
+  function tellUnavailable() {
+    var support = document.getElementById("voice-support");
+    var message = support && support.getAttribute("data-unavailable");
+    if (message) announce(message);
+  }
+
   function stop() {
+    reading++;
     if (speech) speech.cancel();
+    if (player) {
+      player.pause();
+      player.onended = null;
+    }
+    showPlayer(false);
+  }
+
+  // Read-aloud buttons say so when neither the browser nor the gateway speaks their answer.
+  function markUnavailable() {
+    var buttons = document.querySelectorAll("#transcript button[data-read]");
+    for (var i = 0; i < buttons.length; i++) {
+      var button = buttons[i];
+      var article = button.closest("article[data-message]");
+      var lang = article && (article.getAttribute("data-lang") || languageOf(button));
+      var able = !lang || canSpeak(lang);
+      if (!button.hasAttribute("data-label")) button.setAttribute("data-label", button.textContent);
+      var label = able ? button.getAttribute("data-label") : button.getAttribute("data-unavailable");
+      if (button.textContent !== label) button.textContent = label;
+      if (able) button.removeAttribute("aria-disabled");
+      else button.setAttribute("aria-disabled", "true");
+    }
   }
 
   function messageParts(article) {
@@ -246,6 +406,7 @@
       box.focus();
     }
     tellSize();
+    keepPlaced();
     // Gradio writes dir="ltr" on every block; in a right-to-left page they follow the page.
     if (root.getAttribute("dir") === "rtl") {
       var fixed = document.querySelectorAll(".gradio-container [dir='ltr']:not(textarea, input)");
@@ -278,17 +439,28 @@
     });
   }
 
-  // After an answer, the conversation and the question box are shown together when the window
-  // has room for both (the widget's panel, a phone): focusing the box alone could leave the
-  // answer scrolled away above it.
-  function showConversation() {
-    var heading = document.getElementById("conversation-heading");
+  // After an answer the question box has the focus and must be in view: Gradio draws the
+  // rating buttons above it a moment later, which would push it below the window. The latest
+  // message is shown from its start when it fits above the box, else the box comes into view
+  // at the bottom of the window with as much of the answer above it as fits.
+  var placeUntil = 0;
+  function placeAfterAnswer() {
     var box = questionBox();
-    if (!heading || !box) return;
-    var top = heading.getBoundingClientRect().top;
-    var bottom = box.getBoundingClientRect().bottom;
-    if (top >= 0 && bottom <= window.innerHeight) return;
-    if (bottom - top + 16 <= window.innerHeight) window.scrollBy(0, top - 8);
+    var messages = finalMessages();
+    var latest = messages[messages.length - 1];
+    if (!box || document.activeElement !== box) return;
+    var boxRect = box.getBoundingClientRect();
+    var top = latest ? latest.getBoundingClientRect().top : boxRect.top;
+    var room = window.innerHeight;
+    if (boxRect.bottom - top + 16 <= room) {
+      if (top < 0 || boxRect.bottom > room) window.scrollBy(0, top - 8);
+    } else if (boxRect.top < 0 || boxRect.bottom > room) {
+      window.scrollBy(0, boxRect.bottom - room + 8);
+    }
+  }
+
+  function keepPlaced() {
+    if (Date.now() < placeUntil) placeAfterAnswer();
   }
 
   function onTranscript() {
@@ -301,26 +473,117 @@
       var article = messages[announced];
       if (!article.classList.contains("error")) announce(article.getAttribute("data-announce"));
     }
+    markUnavailable();
     if (state !== lastState) {
       if (state === "done") {
         var latest = messages[messages.length - 1];
-        if (latest) transcript.scrollTop = Math.max(0, latest.offsetTop - transcript.offsetTop - 8);
         var answer = latestAnswer();
         if (answer && answer === latest && get("sound") === "on") readMessages([answer]);
         var active = document.activeElement;
         var elsewhere = active && active !== document.body &&
-          active.closest("dialog, .a11y-tools, .languages, #feedback, #clear-confirm");
+          active.closest("dialog, .a11y-tools, .languages, #feedback, #clear-confirm, #voice");
         if (!elsewhere) {
           focusQuestion();
-          // once Gradio has drawn what came with the answer (the feedback buttons)
-          setTimeout(showConversation, 150);
+          placeUntil = Date.now() + 2000;
+          placeAfterAnswer();
+          // and again as Gradio draws what came with the answer (the rating buttons)
+          [100, 300, 700, 1500].forEach(function (delay) {
+            setTimeout(keepPlaced, delay);
+          });
         }
       }
       lastState = state;
     }
-    if (state === "searching" || state === "streaming") {
-      transcript.scrollTop = transcript.scrollHeight;
+  }
+
+  // ---- voice input (语音): record in the browser, the gateway's Transcriber writes it out -----
+  // The button is only drawn when the gateway has a transcriber (portal/voice.py). The words
+  // land in the question box for the resident to check; nothing is sent by itself.
+  var TRANSCRIBE_URL = "voice/transcription";
+  var recorder = null;
+  var recordTimer = null;
+
+  function voiceButton() {
+    return document.getElementById("voice-input");
+  }
+
+  function voiceState(text, isError) {
+    var status = document.getElementById("voice-status");
+    var alert = document.getElementById("voice-alert");
+    if (status) status.textContent = isError ? "" : text;
+    if (alert) alert.textContent = isError ? text : "";
+  }
+
+  function setRecording(on) {
+    var button = voiceButton();
+    if (!button) return;
+    button.textContent = button.getAttribute(on ? "data-stop" : "data-start");
+    button.classList.toggle("recording", on);
+  }
+
+  function toggleRecording() {
+    if (recorder) {
+      recorder.stop();
+      return;
     }
+    var button = voiceButton();
+    if (!button) return;
+    var limit = Number(button.getAttribute("data-max-seconds")) || 60;
+    if (!navigator.mediaDevices || !window.MediaRecorder) {
+      voiceState(button.getAttribute("data-no-microphone"), true);
+      return;
+    }
+    navigator.mediaDevices.getUserMedia({ audio: true }).then(function (stream) {
+      var chunks = [];
+      var started = Date.now();
+      recorder = new MediaRecorder(stream);
+      recorder.ondataavailable = function (event) {
+        if (event.data && event.data.size) chunks.push(event.data);
+      };
+      recorder.onstop = function () {
+        clearTimeout(recordTimer);
+        stream.getTracks().forEach(function (track) { track.stop(); });
+        var type = recorder.mimeType || "audio/webm";
+        recorder = null;
+        setRecording(false);
+        var seconds = (Date.now() - started) / 1000;
+        transcribe(new Blob(chunks, { type: type }), seconds);
+      };
+      recorder.start();
+      setRecording(true);
+      voiceState(button.getAttribute("data-recording"), false);
+      // The recording stops by itself at the limit, so it is never refused for its length.
+      recordTimer = setTimeout(function () {
+        if (recorder) recorder.stop();
+      }, limit * 1000);
+    }).catch(function () {
+      voiceState(button.getAttribute("data-no-microphone"), true);
+    });
+  }
+
+  function transcribe(audio, seconds) {
+    var button = voiceButton();
+    voiceState(button.getAttribute("data-working"), false);
+    var url = TRANSCRIBE_URL + "?lang=" + encodeURIComponent(root.getAttribute("lang")) +
+      "&seconds=" + seconds.toFixed(1);
+    fetch(url, { method: "POST", headers: { "Content-Type": audio.type }, body: audio })
+      .then(function (response) {
+        return response.json().then(function (body) {
+          if (!response.ok) throw new Error((body.error && body.error.message) || "");
+          return body;
+        });
+      }).then(function (body) {
+        var box = questionBox();
+        if (!box) return;
+        var text = (body.text || "").trim();
+        box.value = box.value ? box.value.replace(/\s*$/, " ") + text : text;
+        // Gradio's textbox listens for input events to keep its value.
+        box.dispatchEvent(new Event("input", { bubbles: true }));
+        box.focus();
+        voiceState(text ? button.getAttribute("data-done") : button.getAttribute("data-empty"), !text);
+      }).catch(function (error) {
+        voiceState((error && error.message) || button.getAttribute("data-failed"), true);
+      });
   }
 
   // ---- actions ----------------------------------------------------------------------------------
@@ -392,6 +655,10 @@
       changeLanguage(language.getAttribute("hreflang"));
       return;
     }
+    if (target && target.closest("#voice-input")) {
+      toggleRecording();
+      return;
+    }
     var button = target && target.closest("[data-a11y-set], [data-a11y-toggle], [data-a11y-action], [data-read], .skip-link");
     if (!button) return;
     if (button.classList.contains("skip-link")) {
@@ -406,7 +673,8 @@
       set(name, get(name) === CHOICES[name][1] ? CHOICES[name][0] : CHOICES[name][1]);
     } else if (button.hasAttribute("data-read")) {
       var article = button.closest("article[data-message]");
-      if (article) readMessages([article]);
+      if (button.getAttribute("aria-disabled") === "true") tellUnavailable();
+      else if (article) readMessages([article]);
     } else {
       var action = ACTIONS[button.getAttribute("data-a11y-action")];
       if (action) action();
@@ -414,8 +682,13 @@
   });
 
   document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && recorder) {
+      recorder.stop();
+      return;
+    }
     if (event.key === "Escape") {
-      var speaking = speech && (speech.speaking || speech.pending);
+      var speaking = (speech && (speech.speaking || speech.pending)) ||
+        (player && !player.paused && !player.ended);
       stop();
       var menu = document.activeElement && document.activeElement.closest &&
         document.activeElement.closest("details[open]");

@@ -106,16 +106,18 @@ GROUPS: list[tuple[str, list[tuple[str, str, bool]]]] = [
 ]
 
 
+def _drawn(t: Translate, ident: str, group: tuple[str, list[tuple[str, str, bool]]]) -> str:
+    label, buttons = group
+    return _group(
+        t(label),
+        ident,
+        [_button(t(key), attributes, switch) for key, attributes, switch in buttons],
+    )
+
+
 def toolbar(t: Translate) -> str:
     """The elder-mode switch and the collapsible toolbar."""
-    groups = "".join(
-        _group(
-            t(label),
-            f"tools-{number}",
-            [_button(t(key), attributes, switch) for key, attributes, switch in buttons],
-        )
-        for number, (label, buttons) in enumerate(GROUPS)
-    )
+    groups = "".join(_drawn(t, f"tools-{number}", group) for number, group in enumerate(GROUPS))
     return (
         _button(t("a11y.elder"), 'data-a11y-toggle="mode"')
         + '<details class="a11y-tools" id="a11y-tools">'
@@ -123,6 +125,11 @@ def toolbar(t: Translate) -> str:
         f'<div class="tool-panel">{groups}</div>'
         "</details>"
     )
+
+
+def speed_buttons(t: Translate) -> str:
+    """The three speeds as the toolbar has them, for the read-aloud player beside what is read."""
+    return _drawn(t, "player-speed", next(group for group in GROUPS if group[0] == "a11y.speed"))
 
 
 def help_dialog(t: Translate) -> str:

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import gateway
-from gateway.api import admin, admin_page, errors, health, observe, openai, security, v1
+from gateway.api import admin, admin_page, errors, health, observe, openai, security, speech, v1
 from gateway.api.limits import BodyLimit
 from gateway.chat import ChatService
 from gateway.config import CONFIG_FILE_VARIABLE, Settings
@@ -43,10 +43,16 @@ def create_app(settings: Settings | None = None, service: ChatService | None = N
     # Routes are matched in order: the busiest first (their paths do not overlap).
     app.include_router(openai.router)
     app.include_router(admin.router)  # before v1's catch-all of unknown /api/v1 paths
+    app.include_router(speech.router)  # likewise
     app.include_router(v1.router)
     app.include_router(admin_page.router)
     app.include_router(health.router)
-    app.add_middleware(BodyLimit, max_bytes=settings.service.max_body_bytes)
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.service.max_body_bytes, exempt=speech.TRANSCRIPTIONS
+    )
+    app.add_middleware(
+        BodyLimit, max_bytes=speech.upload_limit(settings), prefix=speech.TRANSCRIPTIONS
+    )
     app.add_middleware(BodyLimit, max_bytes=settings.facade.max_body_bytes, prefix="/v1/")
     security.install(app, settings)
     observe.install(app, settings)

@@ -445,12 +445,15 @@ class ChatService:
     async def hot_questions(self, locale: str) -> list[HotQuestion]:
         knowledge = await self.services.knowledge()
         language = locale.split("-")[0]
-        questions = []
+        questions, untranslated = [], []
         for entry in await self.hot.merged(knowledge):
             translation = entry.translations.get(locale) or entry.translations.get(language)
             text = translation.question if translation and language != "zh" else entry.question
-            questions.append(HotQuestion(id=entry.id, question=text, category=entry.category))
-        return questions
+            kept = questions if translation or language == "zh" else untranslated
+            kept.append(HotQuestion(id=entry.id, question=text, category=entry.category))
+        # A foreign page shows first what it has a curated translation of; the rest stay
+        # Chinese, and the portal marks them so (portal/render.py).
+        return questions + untranslated
 
     async def categories(self, locale: str) -> list[tuple[str, str]]:
         knowledge = await self.services.knowledge()

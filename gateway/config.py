@@ -377,6 +377,27 @@ def _default_routes() -> list[RouteConfig]:
     return [RouteConfig(match="*", backends=["faq"])]
 
 
+class SpeechConfig(Section):
+    """Read-aloud and voice input (docs/accessibility.md). The browser's own voice is used
+    when it has one for the language; the gateway's speaker reads the rest."""
+
+    #: Text to speech (``gateway.speakers``): ``espeak`` (embedded, eSpeak NG), ``openai``
+    #: (any ``/v1/audio/speech`` server), or ``none`` (the browser's voices only).
+    speaker: str = "espeak"
+    #: Speech to text for voice input (``gateway.transcribers``): ``openai`` (any
+    #: ``/v1/audio/transcriptions`` server) or ``none`` (the portal shows no voice button).
+    transcriber: str = "none"
+    #: The chosen speaker's options (``[speech.speaker_options]``: url, model, voice …).
+    speaker_options: dict[str, Any] = Field(default_factory=dict)
+    #: The chosen transcriber's options (``[speech.transcriber_options]``: url, model …).
+    transcriber_options: dict[str, Any] = Field(default_factory=dict)
+    #: Longest text read aloud in one request (the portal reads an answer part by part).
+    max_text_chars: int = Field(3000, ge=1)
+    #: Largest recording accepted, in bytes, and its longest duration, in seconds.
+    max_audio_bytes: int = Field(2_000_000, ge=1000)
+    max_audio_seconds: float = Field(60.0, gt=0, le=600)
+
+
 class Settings(Section):
     server: ServerConfig = Field(default_factory=ServerConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
@@ -397,6 +418,7 @@ class Settings(Section):
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
     admin: AdminConfig = Field(default_factory=AdminConfig)
+    speech: SpeechConfig = Field(default_factory=SpeechConfig)
     backends: list[BackendConfig] = Field(default_factory=_default_backends)
     routes: list[RouteConfig] = Field(default_factory=_default_routes)
 

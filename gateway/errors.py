@@ -24,6 +24,11 @@ STATUS_BY_CODE: dict[str, int] = {
     "not_found": 404,
     "method_not_allowed": 405,
     "backend_unavailable": 503,
+    "speech_unavailable": 422,
+    "transcription_unavailable": 503,
+    "audio_too_large": 413,
+    "audio_too_long": 422,
+    "empty_audio": 422,
     "internal": 500,
 }
 

@@ -15,14 +15,16 @@ Every implementation is made by :func:`create`: found by name, checked to be a s
 group's base (a plugin that is not is a start-up ``ConfigError``), its options validated by
 its ``Options`` model, then built by its :meth:`Extension.build`.
 
-=======================  ======================================================  ================
-group                    an implementation is a subclass of                      documented in
-=======================  ======================================================  ================
-``gateway.backends``     ``gateway.backends.base.Backend``                       backends.md
-``gateway.stages``       ``gateway.understanding.base.Stage``                    understanding.md
-``gateway.sessions``     ``gateway.state.sessions.SessionStore``                 routing.md
-``gateway.translators``  ``gateway.translation.base.Translator``                 translation.md
-=======================  ======================================================  ================
+=========================  ======================================================  ================
+group                      an implementation is a subclass of                      documented in
+=========================  ======================================================  ================
+``gateway.backends``       ``gateway.backends.base.Backend``                       backends.md
+``gateway.stages``         ``gateway.understanding.base.Stage``                    understanding.md
+``gateway.sessions``       ``gateway.state.sessions.SessionStore``                 routing.md
+``gateway.translators``    ``gateway.translation.base.Translator``                 translation.md
+``gateway.speakers``       ``gateway.speech.base.Speaker``                         accessibility.md
+``gateway.transcribers``   ``gateway.speech.base.Transcriber``                     accessibility.md
+=========================  ======================================================  ================
 
 (The last column names pages in docs/.)
 """
@@ -73,6 +75,15 @@ BUILTINS: dict[str, dict[str, str]] = {
         "argos": "gateway.translation.argos:ArgosTranslator",
         "libretranslate": "gateway.translation.libretranslate:LibreTranslateTranslator",
         "llm": "gateway.translation.llm:LlmTranslator",
+    },
+    "gateway.speakers": {
+        "none": "gateway.speech.base:NoSpeaker",
+        "espeak": "gateway.speech.espeak:EspeakSpeaker",
+        "openai": "gateway.speech.openai:OpenAISpeaker",
+    },
+    "gateway.transcribers": {
+        "none": "gateway.speech.base:NoTranscriber",
+        "openai": "gateway.speech.openai:OpenAITranscriber",
     },
 }
 

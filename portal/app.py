@@ -26,6 +26,9 @@ from portal.embed import mount_loader
 from portal.layout import Page
 from portal.pages import LocalizedPages, page_path
 from portal.render import Message
+from portal.voice import controls as voice_controls
+from portal.voice import mount_voice
+from portal.voice import support as voice_support
 from portal.widget import WidgetOptions
 
 #: Chips inside an HTML block (suggestions, did-you-mean, hot questions, categories) ask their
@@ -97,6 +100,7 @@ def build_page(blocks: gr.Blocks, client: GatewayClient, settings: Settings, loc
             min_width=200,
         )
         send = gr.Button(t("portal.send"), variant="primary", elem_id="send", scale=1)
+    voice = gr.HTML("", elem_id="voice", js_on_load=None)
     gr.HTML(page.input_notes(), js_on_load=None)
     clear = gr.Button(t("portal.clear"), elem_id="clear", size="md")
     with gr.Column(elem_id="clear-confirm", visible=False) as confirm:
@@ -212,13 +216,14 @@ def build_page(blocks: gr.Blocks, client: GatewayClient, settings: Settings, loc
         **INSTANT,
     ).then(None, js=_focus("#question textarea"), **QUIET)
 
-    async def start(request: gr.Request) -> tuple[Any, str | None, str]:
+    async def start(request: gr.Request) -> tuple[Any, str | None, str, str]:
         # The page's URL: the widget's title and agent (nothing for the portal).
         widget = WidgetOptions.from_query(dict(request.query_params))
         heading = page.header(widget.title) if widget.title else gr.skip()
-        return heading, widget.agent, await conversation.shortcuts()
+        able = await voice_support(client, locale)
+        return heading, widget.agent, await conversation.shortcuts(), voice_controls(page, able)
 
-    blocks.load(start, None, [site, agent, shortcuts], **QUIET)
+    blocks.load(start, None, [site, agent, shortcuts, voice], **QUIET)
 
 
 def build_blocks(client: GatewayClient, settings: Settings) -> gr.Blocks:
@@ -260,6 +265,7 @@ def create_app(settings: Settings, gateway_url: str = "", self_url: str = "") ->
     blocks = build_blocks(client, settings)
     accessibility.mount_assets(app)
     mount_loader(app, settings, default=_default_locale(settings))
+    mount_voice(app, client, settings)
     app = gr.mount_gradio_app(app, blocks, path="/", **accessibility.gradio_options())
     app.add_middleware(
         LocalizedPages,

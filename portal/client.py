@@ -101,6 +101,48 @@ class GatewayClient:
         body = {"message_id": message_id, "helpful": helpful, "comment": comment, "lang": lang}
         return (await self._json("POST", "/api/v1/feedback", lang, body, resident))["message"]
 
+    async def speech_support(self, lang: str) -> dict[str, Any]:
+        """What the gateway reads aloud, and whether it takes voice input (``/api/v1/speech``)."""
+        return await self._json("GET", "/api/v1/speech", lang)
+
+    async def speech(self, text: str, *, lang: str, resident: str | None = None) -> httpx.Response:
+        """``text`` read aloud by the gateway: the audio response (``audio/wav`` …)."""
+        body = {"text": text, "lang": lang}
+        return await self._send("POST", "/api/v1/speech", lang, resident, json=body)
+
+    async def transcribe(
+        self,
+        audio: bytes,
+        media_type: str,
+        *,
+        lang: str,
+        seconds: float | None = None,
+        resident: str | None = None,
+    ) -> str:
+        """The words of a recording, written down by the gateway's transcriber."""
+        query = f"?lang={lang}" + (f"&seconds={seconds:.1f}" if seconds is not None else "")
+        response = await self._send(
+            "POST",
+            "/api/v1/transcriptions" + query,
+            lang,
+            resident,
+            content=audio,
+            headers={"Content-Type": media_type},
+        )
+        return str(response.json()["text"])
+
+    async def _send(
+        self, method: str, path: str, lang: str, resident: str | None, **kwargs: Any
+    ) -> httpx.Response:
+        headers = {**_headers(lang, resident), **kwargs.pop("headers", {})}
+        try:
+            response = await self.http.request(method, path, headers=headers, **kwargs)
+        except httpx.HTTPError as exc:
+            raise GatewayUnavailable("unreachable", str(exc)) from exc
+        if response.status_code != 200:
+            raise _error(response)
+        return response
+
     async def _json(
         self,
         method: str,
@@ -109,14 +151,7 @@ class GatewayClient:
         body: dict[str, Any] | None = None,
         resident: str | None = None,
     ) -> dict[str, Any]:
-        headers = _headers(lang, resident)
-        try:
-            response = await self.http.request(method, path, json=body, headers=headers)
-        except httpx.HTTPError as exc:
-            raise GatewayUnavailable("unreachable", str(exc)) from exc
-        if response.status_code != 200:
-            raise _error(response)
-        return response.json()
+        return (await self._send(method, path, lang, resident, json=body)).json()
 
 
 def _chat_body(

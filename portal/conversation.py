@@ -9,7 +9,7 @@ from html import escape
 
 import locales
 from portal.client import GatewayClient, GatewayUnavailable
-from portal.render import Message, State, Transcript, chips, render
+from portal.render import Message, State, Transcript, chips, question_html, render, untranslated
 
 
 @dataclass
@@ -112,7 +112,9 @@ class Conversation:
 
         category_chips = "".join(
             f'<li><button type="button" class="chip" data-ask="{escape(c["name"])}" '
-            f'data-agent="{escape(c["id"])}">{escape(c["name"])}</button></li>'
+            f'data-agent="{escape(c["id"])}"'
+            f"{' data-untranslated' if untranslated(c['name'], self.locale) else ''}>"
+            f"{question_html(c['name'], self.locale)}</button></li>"
             for c in categories
         )
         return (

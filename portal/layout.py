@@ -45,7 +45,7 @@ class Page:
             f"{self.languages()}{toolbar(self.t)}</div>"
             "</header>"
             f'<p class="intro">{self.e("portal.intro")}</p>'
-            f"{help_dialog(self.t)}{announcer()}"
+            f"{help_dialog(self.t)}"
         )
 
     def languages(self) -> str:
@@ -89,9 +89,12 @@ class Page:
             if sample_notice
             else ""
         )
+        # The announcer comes last: whoever reads the page in order meets the conversation
+        # first, and an announcement (removed once made, portal.js) never before it.
         return (
             '<footer class="site-footer">'
             f"<p>{self.e('portal.hotline', hotline=self.hotline)}</p>"
             f"{notice}"
             "</footer>"
+            f"{announcer()}"
         )

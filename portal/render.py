@@ -99,8 +99,8 @@ def render(transcript: Transcript, locale: str) -> str:
     ]
     if transcript.state == "streaming" and transcript.partial:
         items.append(
-            '<article class="message from-assistant streaming">'
-            f'<p class="speaker">{t("portal.assistant_said")}</p>'
+            '<article class="message from-assistant streaming" aria-labelledby="streaming-heading">'
+            f'<h3 class="speaker" id="streaming-heading">{t("portal.assistant_said")}</h3>'
             f'<div class="answer" dir="auto">{_markdown(transcript.partial)}</div>'
             "</article>"
         )
@@ -108,11 +108,13 @@ def render(transcript: Transcript, locale: str) -> str:
         items.append(f'<p class="empty">{t("portal.empty")}</p>')
     busy = "true" if transcript.state in ("searching", "streaming") else "false"
     status = t("portal.searching") if transcript.state == "searching" else ""
+    # tabindex -1: the log is reached by its shortcut (Alt+Shift+C); it has no scroll of its
+    # own to need a place in the tab order.
     return (
         '<div class="conversation">'
         f'<h2 id="conversation-heading" class="section-heading">{t("portal.transcript")}</h2>'
         f'<div id="transcript" class="transcript" role="log" aria-live="off" '
-        f'aria-labelledby="conversation-heading" aria-busy="{busy}" tabindex="0" '
+        f'aria-labelledby="conversation-heading" aria-busy="{busy}" tabindex="-1" '
         f'data-state="{transcript.state}">{"".join(items)}</div>'
         f'<p class="status" role="status">{status}</p>'
         f'<div class="alert" role="alert">{escape(transcript.alert)}</div>'
@@ -124,18 +126,24 @@ def _message(message: Message, number: int, locale: str) -> str:
     def t(key: str, **params: Any) -> str:
         return escape(locales.text(key, locale, **params))
 
+    # Each message is an article named by its heading (您说 / 智能客服说), and its parts are
+    # headings under it, so a screen reader can move message by message and part by part.
+    heading = f"m{number}-heading"
     if message.role == "user":
         speaker = locales.text("portal.you_said", locale)
         speech = _speech(number, speaker, message.text, locale)
         return (
-            f'<article class="message from-resident" {speech}>'
-            f'<p class="speaker">{escape(speaker)}</p>'
+            f'<article class="message from-resident" aria-labelledby="{heading}" {speech}>'
+            f'<h3 class="speaker" id="{heading}">{escape(speaker)}</h3>'
             f'<p class="question" dir="auto">{_mark_languages(escape(message.text), locale)}</p>'
             "</article>"
         )
     speaker = locales.text("portal.assistant_said", locale)
-    parts = [f'<p class="speaker">{escape(speaker)}</p>']
+    parts = [f'<h3 class="speaker" id="{heading}">{escape(speaker)}</h3>']
     parts += [f'<p class="notice">{escape(notice)}</p>' for notice in message.notices]
+    untranslated = not message.error and _other_language(locale, message.language)
+    if untranslated:
+        parts.append(f'<p class="notice">{t("portal.answer_untranslated")}</p>')
     if message.did_you_mean:
         parts.append(
             f'<p class="did-you-mean">{t("portal.did_you_mean", question=message.did_you_mean)}</p>'
@@ -146,31 +154,38 @@ def _message(message: Message, number: int, locale: str) -> str:
         )
     language = message.language or locale
     rendered = f"<p>{escape(message.text)}</p>" if message.error else _markdown(message.markdown)
+    marked = " data-untranslated" if untranslated else ""
     parts.append(
-        f'<div class="answer" dir="auto"{_lang_attr(locale, message.language)}>'
+        f'<div class="answer" dir="auto"{_lang_attr(locale, message.language)}{marked}>'
         f"{_mark_languages(rendered, language)}</div>"
     )
     if message.citations:
         links = "".join(
-            f"<li>{_link(citation['url'], escape(citation['title']), locale)}</li>"
+            f"<li>{_link(citation['url'], citation['title'], locale)}</li>"
             for citation in message.citations
         )
-        parts.append(f'<p class="label">{t("portal.sources")}</p><ol class="sources">{links}</ol>')
+        parts.append(
+            f'<h4 class="label">{t("portal.sources")}</h4><ol class="sources">{links}</ol>'
+        )
     if message.suggestions:
         parts.append(
-            f'<p class="label">{t("portal.related")}</p>'
+            f'<h4 class="label">{t("portal.related")}</h4>'
             f'<ul class="chips">{chips(message.suggestions, locale)}</ul>'
         )
     if not message.error:
+        # data-unavailable: what the button says when neither the browser nor the gateway
+        # has a voice for the answer's language (portal.js).
         parts.append(
-            f'<button type="button" class="read-aloud" data-read="m{number}">'
+            f'<button type="button" class="read-aloud" data-read="m{number}" '
+            f'data-unavailable="{t("portal.read_unavailable")}">'
             f"{t('portal.read_answer')}</button>"
         )
     kind = " error" if message.error else ""
     lang = f' data-lang="{escape(language)}"' if message.language else ""
     speech = _speech(number, speaker, message.text, locale)
     return (
-        f'<article class="message from-assistant{kind}" {speech}{lang}>{"".join(parts)}</article>'
+        f'<article class="message from-assistant{kind}" aria-labelledby="{heading}" '
+        f"{speech}{lang}>{''.join(parts)}</article>"
     )
 
 
@@ -187,19 +202,48 @@ def _speech(number: int, speaker: str, text: str, locale: str) -> str:
 def chips(questions: list[str], locale: str) -> str:
     """Buttons that ask a question when pressed (hot questions, category shortcuts)."""
     return "".join(
-        f'<li><button type="button" class="chip" dir="auto" data-ask="{escape(question)}">'
-        f"{_mark_languages(escape(question), locale)}</button></li>"
+        f'<li><button type="button" class="chip" dir="auto" data-ask="{escape(question)}"'
+        f"{' data-untranslated' if untranslated(question, locale) else ''}>"
+        f"{question_html(question, locale)}</button></li>"
         for question in questions
     )
 
 
-def _link(url: str, label: str, locale: str) -> str:
+def _link(url: str, title: str, locale: str) -> str:
     """A link to another site: it opens a new window, and says so."""
     notice = escape(locales.text("portal.new_window", locale))
+    marked = " data-untranslated" if untranslated(title, locale) else ""
     return (
-        f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer">'
-        f'<bdi>{_mark_languages(label, locale)}</bdi><span class="new-window">{notice}</span></a>'
+        f'<a href="{escape(url)}" target="_blank" rel="noopener noreferrer"{marked}>'
+        f"<bdi>{question_html(title, locale)}</bdi>"
+        f'<span class="new-window">{notice}</span></a>'
     )
+
+
+_HAN = re.compile(rf"[{_SCRIPTS[0][1]}]")
+_KANA = re.compile(rf"[{_SCRIPTS[1][1]}]")
+
+
+def untranslated(text: str, locale: str) -> bool:
+    """Whether ``text`` is Chinese shown on a page in another language: a hot question, a
+    suggestion or a source title the knowledge base has no translation of."""
+    page = _primary(locale)
+    if page == "zh" or not _HAN.search(text):
+        return False
+    return not (page == "ja" and _KANA.search(text))
+
+
+def question_html(text: str, locale: str) -> str:
+    """A question or title as HTML; Chinese on another language's page says, in the page's
+    language, that it is not translated."""
+    if not untranslated(text, locale):
+        return _mark_languages(escape(text), locale)
+    mark = escape(locales.text("portal.untranslated", locale))
+    return f'<span lang="zh">{escape(text)}</span><span class="untranslated-mark">{mark}</span>'
+
+
+def _other_language(locale: str, language: str) -> bool:
+    return bool(language) and _primary(language) != _primary(locale)
 
 
 @cache

@@ -4,9 +4,11 @@
 
 Starts the ``portal`` command on a free port, asks one question, and photographs the page in
 headless Chromium: standard, elder, high contrast, dark, plain text, right-to-left Arabic, a
-320 px phone, the open toolbar and the keyboard-shortcut help; then a host site on another
-port that embeds the widget with its script tag: the launcher, the open panel after an
-answer, the larger panel of elder mode, and a phone, where the panel takes the whole window.
+320 px phone, a 375 px phone in elder mode with 200 % text (where the page puts an answer),
+the hot questions of the English page, the open toolbar and the keyboard-shortcut help; then
+a host site on another port that embeds the widget with its script tag: the launcher, the
+open panel after an answer, the larger panel of elder mode, and a phone, where the panel
+takes the whole window.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ SHOTS = [
     ("plain-text", "zh-CN", 1280, {"plain": "on", "spacing": "wide"}, None),
     ("arabic-rtl", "ar", 1280, {}, None),
     ("phone-320px", "zh-HK", 320, {}, None),
+    ("phone-375px-elder-200", "zh-CN", 375, {"mode": "elder", "size": "4"}, "answer"),
+    ("english-hot-questions", "en", 1280, {}, "#shortcuts"),
     ("toolbar", "zh-CN", 1280, {}, "#a11y-tools"),
     ("shortcuts-help", "en", 1280, {}, "help"),
 ]
@@ -78,13 +82,16 @@ def portal_shots(browser, url: str, out: Path) -> None:
         tab.locator("#shortcuts .chip").first.click()
         tab.wait_for_selector("#transcript[data-state=done]", timeout=30_000)
         tab.mouse.move(0, 0)
+        tab.evaluate("window.scrollTo(0, 0)")
         if opened == "help":
             tab.keyboard.press("Alt+Shift+KeyH")
+        elif opened == "answer":
+            # the answer where the page left it: the question box in view under it
+            tab.wait_for_timeout(1500)
+        elif opened == "#shortcuts":
+            tab.locator(opened).scroll_into_view_if_needed()
         elif opened:
             tab.evaluate(f"document.querySelector('{opened}').open = true")
-        else:
-            tab.evaluate("document.getElementById('transcript').scrollTop = 0")
-        tab.evaluate("window.scrollTo(0, 0)")
         tab.wait_for_timeout(300)
         tab.screenshot(path=str(out / f"{name}.png"))
         print(out / f"{name}.png")

@@ -32,10 +32,11 @@ def chromium_path() -> str:
 
 
 @contextmanager
-def chromium() -> Iterator[Browser]:
+def chromium(*flags: str) -> Iterator[Browser]:
+    """``flags``: more of Chromium's switches (a fake microphone for voice input)."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=chromium_path(), args=CHROMIUM_FLAGS, headless=True
+            executable_path=chromium_path(), args=[*CHROMIUM_FLAGS, *flags], headless=True
         )
         try:
             yield browser

@@ -13,13 +13,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int, prefix: str = "/api/") -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, prefix: str = "/api/", exempt: str | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.prefix = prefix
+        #: A path under ``prefix`` with a limit of its own (recordings for voice input).
+        self.exempt = exempt
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+        path = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or not path.startswith(self.prefix)
+            or (self.exempt and path.startswith(self.exempt))
+        ):
             await self.app(scope, receive, send)
             return
         declared = Headers(scope=scope).get("content-length", "")

@@ -284,3 +284,131 @@ def check_every_mode(page: Page, where: str) -> list[str]:
             problems.append(f"{label} scrolls sideways by {overflow}px")
     page.evaluate("portalAccessibility.reset()")
     return problems
+
+
+# -- what residents experience beyond axe (issue 17) ------------------------------------------
+
+
+def switch_states(page: Page) -> list[dict[str, Any]]:
+    """Each switch (``aria-pressed``) drawn pressed and unpressed: background, text colour,
+    border width and its marker (``::before``), read from the computed styles of both states."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('.gradio-container [aria-pressed]')].map(b => {
+        const was = b.getAttribute('aria-pressed');
+        const look = () => {
+            const s = getComputedStyle(b);
+            return {background: s.backgroundColor, color: s.color,
+                    border: parseFloat(s.borderTopWidth),
+                    marker: getComputedStyle(b, '::before').content};
+        };
+        b.setAttribute('aria-pressed', 'true');
+        const on = look();
+        b.setAttribute('aria-pressed', 'false');
+        const off = look();
+        b.setAttribute('aria-pressed', was);
+        return {label: b.innerText.trim(), on, off};
+    })"""
+    )
+
+
+def cramped_text(page: Page) -> list[str]:
+    """Visible text broken about a character a line: labels (buttons, links, headings,
+    summaries) on two or more lines with under 2.5 characters a line, any text on three or
+    more lines with under 1.5 (an inline run crossing one line end is fine)."""
+    return page.evaluate(
+        """() => {
+        const cramped = [];
+        const root = document.querySelector('.gradio-container');
+        const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+        const hidden = '.sr-only, [hidden], dialog:not([open]), '
+            + 'details:not([open]) > :not(summary)';
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            const chars = [...node.textContent.trim()].length;
+            const el = node.parentElement;
+            if (chars < 3 || el.closest(hidden)) continue;
+            const range = document.createRange();
+            range.selectNodeContents(node);
+            const rects = [...range.getClientRects()].filter(r => r.width > 0);
+            const lines = new Set(rects.map(r => Math.round(r.top))).size;
+            const label = el.closest(
+                'button, a, summary, label, h1, h2, h3, h4, .tool-group-label');
+            const perLine = chars / lines;
+            if ((label && lines >= 2 && perLine < 2.5) || (lines >= 3 && perLine < 1.5))
+                cramped.push(`${el.tagName} "${node.textContent.trim().slice(0, 20)}" ${lines}`);
+        }
+        return cramped;
+    }"""
+    )
+
+
+def inner_scrollers(page: Page) -> list[str]:
+    """Elements other than text boxes that scroll on their own (a nested scroll box)."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('.gradio-container *')].filter(el => {
+            if (el.matches('textarea, input, dialog, dialog *')) return false;
+            const s = getComputedStyle(el);
+            const scrolls = ['auto', 'scroll'].includes(s.overflowY);
+            return scrolls && el.scrollHeight > el.clientHeight + 1;
+        }).map(el => `${el.tagName}#${el.id} ${el.scrollHeight}/${el.clientHeight}`)"""
+    )
+
+
+def focus_in_view(page: Page) -> dict[str, Any]:
+    return page.evaluate(
+        """() => { const el = document.activeElement; const r = el.getBoundingClientRect();
+        return {question: el === document.querySelector('#question textarea'),
+                top: r.top, bottom: r.bottom, height: innerHeight,
+                visible: r.top >= 0 && r.bottom <= innerHeight}; }"""
+    )
+
+
+def reading_order(page: Page) -> str:
+    """The page's text as a screen reader reading it in order meets it: the static text of
+    Chromium's accessibility tree, depth first from the root, ignored nodes left out."""
+    session = page.context.new_cdp_session(page)
+    try:
+        nodes = session.send("Accessibility.getFullAXTree")["nodes"]
+    finally:
+        session.detach()
+    by_id = {node["nodeId"]: node for node in nodes}
+    children = {node["nodeId"]: node.get("childIds", []) for node in nodes}
+    has_parent = {child for ids in children.values() for child in ids}
+    texts: list[str] = []
+    stack = [node["nodeId"] for node in nodes if node["nodeId"] not in has_parent][::-1]
+    while stack:
+        node = by_id.get(stack.pop())
+        if node is None:
+            continue
+        if not node.get("ignored") and node.get("role", {}).get("value") == "StaticText":
+            texts.append(str(node.get("name", {}).get("value", "")))
+        stack.extend(reversed(children.get(node["nodeId"], [])))
+    return _squash("".join(texts))
+
+
+def chinese_outside_marks(page: Page) -> list[str]:
+    """Han text on a foreign page that is neither in an element marked ``lang="zh…"`` inside
+    something marked untranslated (``data-untranslated``, which says so visibly), nor a
+    resident's own words, a language's own name, or a name kept in an answer in the page's
+    language (a ``lang="zh"`` run inside it)."""
+    return page.evaluate(
+        """() => {
+        const han = /[\\u3400-\\u4dbf\\u4e00-\\u9fff]/;
+        const found = [];
+        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            if (!han.test(node.textContent)) continue;
+            const el = node.parentElement;
+            const unseen = 'script, style, [hidden], .sr-only, [aria-hidden="true"], '
+                + 'dialog:not([open])';
+            if (el.closest(unseen)) continue;
+            if (el.closest('.from-resident, [hreflang], .caption-bar')) continue;
+            const zh = el.closest('[lang^="zh"]');
+            const marked = zh && zh.closest('[data-untranslated]');
+            const kept = zh && zh !== el.closest('.answer')
+                && zh.closest('.answer:not([data-untranslated])');
+            if (!zh || !(marked || kept))
+                found.push(`${el.tagName} "${node.textContent.trim().slice(0, 20)}"`);
+        }
+        return found;
+    }"""
+    )

@@ -374,8 +374,11 @@ def test_the_widget_takes_title_agent_mode_and_contrast_from_its_url(sites, brow
     )
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     browser_page = context.new_page()
+    # A browser with a Chinese voice (headless Chromium has none; without one the gateway's
+    # audio plays, tests/portal/test_read_aloud.py).
     browser_page.add_init_script(
         "window.spoken = []; speechSynthesis.speak = (u) => window.spoken.push(u.text);"
+        "speechSynthesis.getVoices = () => [{lang: 'zh-CN', name: 'Chinese'}];"
     )
     browser_page.goto(url)
     frame = browser_page.frames[1]

@@ -30,11 +30,12 @@ def conversation(reply=REPLY, locale="zh-CN", asked="居住证怎么办理", **s
     return render(Transcript(messages, **state), locale)
 
 
-def test_the_transcript_is_a_named_keyboard_scrollable_log_with_a_status_and_an_alert():
+def test_the_transcript_is_a_named_log_reached_by_its_shortcut_with_a_status_and_an_alert():
     html = conversation(state="done")
     log = re.search(r'<div id="transcript"[^>]*>', html)[0]
     assert 'role="log"' in log and 'aria-labelledby="conversation-heading"' in log
-    assert 'tabindex="0"' in log and 'aria-busy="false"' in log
+    # focusable by its shortcut; no scroll of its own, so no stop in the tab order
+    assert 'tabindex="-1"' in log and 'aria-busy="false"' in log
     assert '<h2 id="conversation-heading" class="section-heading">对话记录</h2>' in html
     assert '<p class="status" role="status"></p>' in html
     assert '<div class="alert" role="alert"></div>' in html
@@ -77,8 +78,11 @@ def test_citations_are_web_links_that_say_they_open_a_new_window():
 
 def test_foreign_language_parts_are_marked_with_their_language():
     html = conversation(locale="en")
-    assert '<div class="answer" dir="auto" lang="zh">' in html
     assert '<span lang="zh">居住证申领指南（示例）</span>' in html
+    # and both say they are not translated, in the page's language
+    assert '<div class="answer" dir="auto" lang="zh" data-untranslated>' in html
+    assert '<p class="notice">This answer is not available in English yet;' in html
+    assert '<span class="untranslated-mark">(not translated)</span>' in html
     english = dict(
         REPLY,
         answer="Go to the 派出所 with your passport.",
@@ -95,9 +99,23 @@ def test_foreign_language_parts_are_marked_with_their_language():
 def test_notices_suggestions_and_read_aloud_are_shown_with_the_answer():
     html = conversation(state="done")
     assert '<p class="notice">为保护您的隐私，您输入的手机号码已隐藏。</p>' in html
-    assert '<p class="label">您可能还想问</p>' in html
+    assert '<h4 class="label">您可能还想问</h4>' in html
     assert 'data-ask="居住证每年都要签注吗？"' in html
-    assert '<button type="button" class="read-aloud" data-read="m1">朗读这条回答</button>' in html
+    assert (
+        '<button type="button" class="read-aloud" data-read="m1" '
+        'data-unavailable="此语言暂不能朗读">朗读这条回答</button>'
+    ) in html
+
+
+def test_each_message_is_an_article_named_by_its_heading_with_headings_for_its_parts():
+    html = conversation(state="done")
+    articles = re.findall(r'<article [^>]*aria-labelledby="(m\d-heading)"', html)
+    assert articles == ["m0-heading", "m1-heading"]
+    assert '<h3 class="speaker" id="m0-heading">您说</h3>' in html
+    assert '<h3 class="speaker" id="m1-heading">智能客服说</h3>' in html
+    assert '<h4 class="label">信息来源</h4>' in html
+    # a Chinese answer on a Chinese page is not marked as untranslated
+    assert "data-untranslated" not in html and "untranslated-mark" not in html
 
 
 def test_did_you_mean_offers_to_ask_exactly_what_was_typed():
@@ -134,6 +152,12 @@ def test_an_empty_conversation_invites_a_question_and_chips_ask():
         in html
     )
     assert chips(["社保卡"], "en") == (
-        '<li><button type="button" class="chip" dir="auto" data-ask="社保卡">'
-        '<span lang="zh">社保卡</span></button></li>'
+        '<li><button type="button" class="chip" dir="auto" data-ask="社保卡" data-untranslated>'
+        '<span lang="zh">社保卡</span><span class="untranslated-mark">(not translated)</span>'
+        "</button></li>"
     )
+    assert chips(["How do I get a 居住证?"], "en").count("untranslated") == 2
+    assert "untranslated" not in chips(["社保卡"], "zh-HK")
+    # Japanese written with kanji is Japanese; kanji alone on a Japanese page is Chinese
+    assert "untranslated" not in chips(["在留カードの申請"], "ja")
+    assert "data-untranslated" in chips(["居住证怎么办理"], "ja")
