@@ -43,6 +43,12 @@ OLD_FORMATS = {
     ".xls": ".xlsx",
     ".et": ".xlsx",
 }
+#: What an empty file of a kind lacks.
+EMPTY = {
+    "entries": "no entries in it",
+    "sheet": "no rows under the header",
+    "html": "no main content found (a page of links only?)",
+}
 SOURCES_FILE = "sources.csv"
 #: Files of a folder that are not sources themselves.
 NOT_SOURCES = {SOURCES_FILE, "kb.json"}
@@ -130,9 +136,7 @@ def read_file(path: str | Path, options: ReadOptions | None = None) -> FileRead:
     result.report.entries = len(result.entries)
     result.report.passages = len(result.passages)
     if not result.entries and not result.passages and not problems:
-        problems.append(
-            f"{path}: empty: no {'entries' if kind in ('entries', 'sheet') else 'text'} in it"
-        )
+        problems.append(f"{path}: empty: {EMPTY.get(kind, 'no text in it')}")
     return result
 
 
