@@ -47,8 +47,14 @@ class ServiceConfig(Section):
 
 
 class KnowledgeConfig(Section):
-    #: Folders or .jsonl files of the gateway's knowledge base. Empty: the bundled sample.
+    #: Folders (read with their subfolders) or files of the gateway's knowledge base: entries
+    #: (.jsonl), FAQ sheets (.xlsx, .csv), documents (.html, .htm, .pdf, .docx, .md, .txt).
+    #: Empty: the bundled sample.
     paths: list[str] = Field(default_factory=list)
+    #: A larger file is reported and not read: one stray export must not fill the memory.
+    max_file_bytes: int = Field(50_000_000, gt=0)
+    #: Longest passage a document is cut into, in characters (the shortest is a third of it).
+    passage_chars: int = Field(600, ge=100, le=10_000)
     #: With ``[redis] url`` set: seconds between checks whether another worker reloaded the
     #: knowledge base (``POST /api/v1/admin/knowledge/reload``), so every worker follows.
     reload_check: float = Field(2.0, gt=0)

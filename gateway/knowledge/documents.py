@@ -36,9 +36,12 @@ class SourceReport:
     """What reading one file gave: shown on the admin page and by ``gateway kb build``."""
 
     file: str
-    #: ``entries`` (.jsonl), ``sheet`` (.xlsx/.csv), ``html``, ``pdf``, ``docx``, ``md``, ``txt``.
+    #: ``entries`` (.jsonl), ``sheet`` (.xlsx/.csv), ``html``, ``pdf``, ``docx``, ``md``, ``txt``;
+    #: also ``sources`` (a ``sources.csv``) and the old formats reported as not read (``doc`` …).
     kind: str
     entries: int = 0
     passages: int = 0
     #: Each problem names the file and, where there is one, the row or line.
     problems: list[str] = field(default_factory=list)
+    #: When the file was read (UTC), for the admin page's "last read".
+    read_at: dt.datetime | None = None

@@ -1,26 +1,41 @@
-"""Knowledge-base files: entries in JSON Lines, an optional ``kb.json`` manifest per folder.
+"""The knowledge base: entries (curated questions and answers) and passages (pieces of
+documents), read from folders and files, with an optional ``kb.json`` manifest per folder.
 
-A knowledge base is one or more folders or ``.jsonl`` files. Each line of a ``.jsonl`` file is
-one entry (see docs/knowledge-base.md). Problems are collected for the whole base and reported
-together, each naming the file, the line and the field.
+A knowledge base is one or more folders or files (docs/knowledge-base.md); each file is read
+by its kind (gateway/knowledge/readers/). The curated ``.jsonl`` entries and manifests are the
+operator's own writing and are checked strictly: any problem in them stops the base loading,
+all of them reported together, each naming the file, the line and the field. Imported content
+(FAQ sheets, documents) is what a web team has: a problem in it is reported by file (and row)
+in :attr:`KnowledgeBase.sources` and the rest is imported.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass as plain_dataclass
 from dataclasses import field
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 from pydantic.dataclasses import dataclass
 
+from gateway.knowledge.documents import Passage, SourceReport
+
+if TYPE_CHECKING:
+    from gateway.config import KnowledgeConfig
+
+log = logging.getLogger("gateway.knowledge")
+
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-HttpUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s<>\"]+$")]
+HTTP_URL = re.compile(r"^https?://[^\s<>\"]+$")
+#: http(s), or empty for a source that has no page (a FAQ sheet without links).
+SourceUrl = Annotated[str, StringConstraints(pattern=r"^(https?://[^\s<>\"]+)?$")]
 MAX_REPORTED_PROBLEMS = 50
 
 
@@ -32,7 +47,7 @@ _STRICT = ConfigDict(extra="forbid")
 @dataclass(frozen=True, slots=True, config=_STRICT)
 class Source:
     title: NonEmpty
-    url: HttpUrl
+    url: SourceUrl
 
 
 @dataclass(frozen=True, slots=True, config=_STRICT)
@@ -57,7 +72,7 @@ class Entry:
     translations: dict[str, Translation] = field(default_factory=dict)
 
 
-_ENTRY = TypeAdapter(Entry)
+ENTRY = TypeAdapter(Entry)
 
 
 class Model(BaseModel):
@@ -86,6 +101,10 @@ class Manifest(Model):
 class KnowledgeBase:
     entries: list[Entry]
     manifests: list[Manifest] = field(default_factory=list)
+    #: Pieces of the documents, in the order of the files and of each file's text.
+    passages: list[Passage] = field(default_factory=list)
+    #: What reading each file gave, in the order read, with the problems of imported files.
+    sources: list[SourceReport] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.by_id = {entry.id: entry for entry in self.entries}
@@ -127,12 +146,25 @@ def bundled_sample() -> Path:
     return Path(str(resources.files("gateway") / "data" / "kb" / "sample"))
 
 
-def load(paths: Iterable[str | Path]) -> KnowledgeBase:
-    """Read every entry under ``paths`` (folders or ``.jsonl`` files), checking all of them."""
+def load(paths: Iterable[str | Path], config: KnowledgeConfig | None = None) -> KnowledgeBase:
+    """Read every file under ``paths`` (folders, read with their subfolders, or files).
+
+    Raises :class:`KnowledgeBaseError` for a missing path, a folder with nothing to read, any
+    problem in a ``.jsonl`` file or a manifest, and a base with neither entries nor passages;
+    problems of sheets and documents are in ``sources`` (and logged as warnings)."""
+    from gateway.knowledge import readers
+
+    options = readers.ReadOptions(
+        **({"max_file_bytes": config.max_file_bytes, "passage_chars": config.passage_chars}
+           if config else {})
+    )  # fmt: skip
     entries: list[Entry] = []
+    passages: list[Passage] = []
     manifests: list[Manifest] = []
+    sources: list[SourceReport] = []
     problems: list[str] = []
     seen: dict[str, str] = {}
+    seen_passages: set[str] = set()
     for path in map(Path, paths):
         if not path.exists():
             problems.append(f"{path}: no such file or folder")
@@ -143,21 +175,39 @@ def load(paths: Iterable[str | Path]) -> KnowledgeBase:
                 manifest = _load_manifest(manifest_path, problems)
                 if manifest is not None:
                     manifests.append(manifest)
-            files = sorted(path.glob("*.jsonl"))
+            files = readers.files_under(path)
             if not files:
-                problems.append(f"{path}: the folder holds no .jsonl files")
+                problems.append(
+                    f"{path}: the folder holds no files the knowledge base reads "
+                    f"({', '.join(readers.KINDS)})"
+                )
+            sources.extend(
+                readers.read_sources(listing)
+                for listing in sorted(path.rglob(readers.SOURCES_FILE))
+            )
         else:
             files = [path]
         for file in files:
-            for where, entry in _read_entries(file, problems):
+            read = readers.read_file(file, options)
+            sources.append(read.report)
+            if read.report.kind == "entries":
+                problems.extend(read.report.problems)
+            for where, entry in zip(read.places, read.entries, strict=True):
                 if entry.id in seen:
-                    problems.append(
-                        f"{where}: id: {entry.id!r} is already used at {seen[entry.id]}"
-                    )
+                    message = f"{where}: id: {entry.id!r} is already used at {seen[entry.id]}"
+                    if read.report.kind == "entries":
+                        problems.append(message)
+                    else:
+                        read.report.problems.append(f"{message}; skipped")
+                        read.report.entries -= 1
                     continue
                 seen[entry.id] = where
                 entries.append(entry)
-    base = KnowledgeBase(entries, manifests)
+            for passage in read.passages:
+                if passage.id not in seen_passages:
+                    seen_passages.add(passage.id)
+                    passages.append(passage)
+    base = KnowledgeBase(entries, manifests, passages, sources)
     for manifest in manifests:
         problems.extend(
             f"kb.json ({manifest.name}): hot: no entry has the id {entry_id!r}"
@@ -166,14 +216,19 @@ def load(paths: Iterable[str | Path]) -> KnowledgeBase:
         )
     if problems:
         raise KnowledgeBaseError(problems)
-    if not entries:
-        raise KnowledgeBaseError(["the knowledge base has no entries"])
+    if not entries and not passages:
+        raise KnowledgeBaseError(["the knowledge base has no entries and no passages"])
+    for report in sources:
+        if report.kind != "entries":
+            for problem in report.problems:
+                log.warning("knowledge base: %s", problem)
     return base
 
 
-def _read_entries(file: Path, problems: list[str]) -> Iterator[tuple[str, Entry]]:
+def read_jsonl(file: Path, data: bytes, problems: list[str]) -> Iterator[tuple[str, Entry]]:
+    """The entries of a ``.jsonl`` file with ``file:line`` of each; problems named alike."""
     try:
-        lines = file.read_text(encoding="utf-8").splitlines()
+        lines = data.decode("utf-8").splitlines()
     except UnicodeDecodeError as exc:
         problems.append(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})")
         return
@@ -182,26 +237,26 @@ def _read_entries(file: Path, problems: list[str]) -> Iterator[tuple[str, Entry]
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
+            data_ = json.loads(line)
         except json.JSONDecodeError as exc:
             problems.append(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})")
             continue
-        if not isinstance(data, dict):
+        if not isinstance(data_, dict):
             problems.append(f"{where}: an entry must be a JSON object")
             continue
         try:
-            yield where, _ENTRY.validate_python(data)
+            yield where, ENTRY.validate_python(data_)
         except ValidationError as exc:
-            problems.extend(f"{where}: {_field(err)}: {err['msg']}" for err in exc.errors())
+            problems.extend(f"{where}: {field_name(err)}: {err['msg']}" for err in exc.errors())
 
 
 def _load_manifest(path: Path, problems: list[str]) -> Manifest | None:
     try:
         return Manifest.model_validate_json(path.read_bytes())
     except ValidationError as exc:
-        problems.extend(f"{path}: {_field(err)}: {err['msg']}" for err in exc.errors())
+        problems.extend(f"{path}: {field_name(err)}: {err['msg']}" for err in exc.errors())
         return None
 
 
-def _field(error: Any) -> str:
+def field_name(error: Any) -> str:
     return ".".join(str(part) for part in error["loc"]) or "(entry)"

@@ -78,7 +78,8 @@ def test_missing_paths_empty_folders_and_bad_encodings_are_reported(tmp_path: Pa
     with pytest.raises(KnowledgeBaseError) as caught:
         load([tmp_path / "absent", tmp_path / "empty", tmp_path / "latin1.jsonl"])
     text = "\n".join(caught.value.problems)
-    assert "no such file" in text and "no .jsonl" in text and "not UTF-8" in text
+    assert "no such file" in text and "not UTF-8" in text
+    assert "holds no files the knowledge base reads" in text
 
 
 def test_a_manifest_naming_an_unknown_hot_entry_is_an_error(tmp_path: Path):

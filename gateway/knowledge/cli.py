@@ -1,0 +1,106 @@
+"""``gateway kb``: the knowledge base's tools: ``sources`` (what each file gave, and its
+problems) and ``crawl`` (a site's pages into a folder the base reads).
+
+Each subcommand is a module-level function registered in :func:`register`; another adds
+itself the same way (``commands.add_parser(...)`` with ``set_defaults(run=...)``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+from gateway.config import ConfigError, Settings, load_settings
+
+
+def register(subparsers: Any) -> argparse._SubParsersAction:
+    """Add ``kb`` and its subcommands; returns the group's subparsers, to add more to."""
+    parser = subparsers.add_parser("kb", help="the knowledge base: its sources, crawling a site")
+    commands = parser.add_subparsers(title="kb commands", dest="kb_command")
+    sources = commands.add_parser(
+        "sources",
+        help="each file of the knowledge base: kind, entries, passages, problems",
+        description="Read the configured knowledge base and print, for each file, its kind, "
+        "how many entries and passages it gave and its problems. Exits 1 when a problem stops "
+        "the base loading (curated .jsonl entries, kb.json), as it would stop the gateway.",
+    )
+    sources.add_argument("--config", help="TOML configuration file")
+    sources.set_defaults(run=_sources)
+    crawl = commands.add_parser(
+        "crawl",
+        help="fetch a site's pages and documents into a folder the knowledge base reads",
+        description="Fetch pages breadth first from URL, following links within the allowed "
+        "domains, obeying robots.txt, into OUT with a sources.csv naming each file's URL. Add "
+        "OUT to [knowledge] paths.",
+    )
+    crawl.add_argument("urls", nargs="+", metavar="URL", help="where to start")
+    crawl.add_argument(
+        "--allow",
+        action="append",
+        required=True,
+        metavar="DOMAIN",
+        help="a domain whose hosts may be fetched (repeatable); nothing else is",
+    )
+    crawl.add_argument("--out", required=True, type=Path, help="folder to save the files in")
+    crawl.add_argument("--max-pages", type=int, default=200, help="files to save at most (200)")
+    crawl.add_argument(
+        "--delay", type=float, default=1.0, help="seconds between requests to a site (1.0)"
+    )
+    crawl.add_argument("--config", help="TOML configuration file (for the size cap and [http])")
+    crawl.set_defaults(run=_crawl)
+    parser.set_defaults(run=lambda args: parser.print_help())
+    return commands
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    try:
+        return load_settings(args.config)
+    except ConfigError as exc:
+        sys.exit(f"gateway: {exc}")
+
+
+def _sources(args: argparse.Namespace) -> None:
+    from gateway.knowledge import entries
+    from gateway.services import Services
+
+    settings = _settings(args)
+    paths = Services(settings).knowledge_paths
+    try:
+        base = entries.load(paths, settings.knowledge)
+    except entries.KnowledgeBaseError as exc:
+        sys.exit(f"gateway kb sources: {exc}")
+    print("file\tkind\tentries\tpassages\tproblems")
+    for report in base.sources:
+        print(f"{report.file}\t{report.kind}\t{report.entries}\t{report.passages}\t"
+              f"{len(report.problems)}")  # fmt: skip
+        for problem in report.problems:
+            print(f"  {problem}")
+    problems = sum(len(report.problems) for report in base.sources)
+    print(
+        f"{len(base.sources)} file(s): {len(base.entries)} entries, {len(base.passages)} "
+        f"passages, {problems} problem(s)"
+    )
+
+
+def _crawl(args: argparse.Namespace) -> None:
+    from gateway.knowledge.crawl import CrawlOptions, crawl
+
+    settings = _settings(args)
+    if args.max_pages < 1 or args.delay < 0:
+        sys.exit("gateway kb crawl: --max-pages must be at least 1 and --delay not negative")
+    options = CrawlOptions(
+        allow=args.allow,
+        max_pages=args.max_pages,
+        delay=args.delay,
+        max_bytes=settings.knowledge.max_file_bytes,
+    )
+    result = asyncio.run(crawl(args.urls, args.out, options, settings.http, progress=print))
+    print(
+        f"{len(result.saved)} file(s) saved in {args.out}, {len(result.skipped)} address(es) "
+        "skipped; add the folder to [knowledge] paths"
+    )
+    if not result.saved:
+        sys.exit(1)
