@@ -19,6 +19,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 
 import anyio.to_thread
+import orjson
 
 import locales
 from gateway import backends as backend_registry
@@ -311,7 +312,7 @@ class ChatService:
                 record,
                 state="answered",
                 entry_id=answer.entry_id or "",
-                backend_message_id=str(answer.metadata.get(MESSAGE_ID, "")),
+                backend_metadata=feedback_metadata(answer),
             )
             await self._keep(self.records.settled, record)
         else:
@@ -467,3 +468,12 @@ def rest_of_answer(reply: Reply, lines: StreamedTranslation | None) -> list[Piec
     """What is left to send of ``reply``'s answer: all of it, or what its lines sent so far
     (translated as they came) still lack."""
     return lines.finish(reply.answer) if lines else [Delta(reply.answer)]
+
+
+def feedback_metadata(answer: Answer) -> str:
+    """What of ``answer.metadata`` its back end needs to find the answer again when it is rated
+    (its message id and the string ids beside it), as JSON; empty when it gave no message id."""
+    if not answer.metadata.get(MESSAGE_ID):
+        return ""
+    kept = {key: value for key, value in answer.metadata.items() if isinstance(value, str)}
+    return orjson.dumps(kept).decode()

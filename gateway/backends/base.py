@@ -183,7 +183,8 @@ class Backend(Extension, ABC):
 
     async def feedback(self, record: AnswerRecord, helpful: bool, comment: str) -> None:
         """The resident rated an answer of this back end (``record``: what was asked and
-        answered, with ``record.backend_message_id`` from ``Answer.metadata[MESSAGE_ID]``;
+        answered, with ``record.metadata``: the answer's ``Answer.metadata``, where an adapter put
+        its engine's message id (:data:`MESSAGE_ID`) and whatever else rating it needs;
         ``comment`` is masked). Engines that learn from ratings forward it; errors raised here
         are logged, never shown to the resident. By default nothing is done."""
 

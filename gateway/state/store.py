@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -96,7 +97,7 @@ answers_table = Table(
     Column("state", String(16), nullable=False, index=True),
     Column("backend", String(64), nullable=False, default=""),
     Column("entry_id", String(128), nullable=False, default=""),
-    Column("backend_message_id", String(128), nullable=False, default=""),
+    Column("backend_metadata", Text, nullable=False, default=""),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
@@ -166,8 +167,14 @@ class AnswerRecord:
     state: str = "asked"
     backend: str = ""
     entry_id: str = ""
-    #: The back end's own id of the answer (``Answer.metadata[MESSAGE_ID]``).
-    backend_message_id: str = ""
+    #: What the back end needs to find this answer again when it is rated (its own message id
+    #: ``Answer.metadata[MESSAGE_ID]``, its conversation or user id), as JSON.
+    backend_metadata: str = ""
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The answer's ``Answer.metadata`` as the back end gave it (string values only)."""
+        return json.loads(self.backend_metadata) if self.backend_metadata else {}
 
 
 class NotFound(LookupError):

@@ -259,7 +259,7 @@ async def test_feedback_reaches_the_record_and_the_backend_on_another_worker(mak
     assert stored.question.startswith("居住证怎么办理") and stored.backend == "engine"
     assert "13812345678" not in stored.question + stored.comment
     [(record, helpful, comment)] = two.backends["engine"].ratings
-    assert record.backend_message_id == "engine-42" and record.state == "answered"
+    assert record.metadata[MESSAGE_ID] == "engine-42" and record.state == "answered"
     assert helpful is False and "13812345678" not in comment
     assert one.backends["engine"].ratings == []
     for service in (one, two):
@@ -290,6 +290,6 @@ async def test_with_redis_a_rating_finds_its_answer_even_where_databases_differ(
     [stored] = await two.store.feedback()
     assert stored.question == "居住证怎么办理" and stored.backend == "engine"
     [(record, helpful, _)] = two.backends["engine"].ratings
-    assert record.backend_message_id == "engine-42" and helpful
+    assert record.metadata[MESSAGE_ID] == "engine-42" and helpful
     for service in (one, two):
         await service.aclose()

@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(16), nullable=False),
         sa.Column("backend", sa.String(64), nullable=False),
         sa.Column("entry_id", sa.String(128), nullable=False),
-        sa.Column("backend_message_id", sa.String(128), nullable=False),
+        sa.Column("backend_metadata", sa.Text, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_answers_state", "answers", ["state"])
