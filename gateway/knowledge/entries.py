@@ -19,6 +19,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 from pydantic.dataclasses import dataclass
 
+from gateway.knowledge.documents import Passage
+
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 HttpUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s<>\"]+$")]
 MAX_REPORTED_PROBLEMS = 50
@@ -86,6 +88,8 @@ class Manifest(Model):
 class KnowledgeBase:
     entries: list[Entry]
     manifests: list[Manifest] = field(default_factory=list)
+    #: Pieces of documents (gateway/knowledge/documents.py), searched beside the entries.
+    passages: list[Passage] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.by_id = {entry.id: entry for entry in self.entries}
