@@ -14,6 +14,7 @@ import anyio.to_thread
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.backends.base import Answer, Backend, Citation, Health, Query
+from gateway.knowledge.documents import Passage
 from gateway.knowledge.index import FaqIndex, Hit, PassageHit
 from gateway.text import markdown_to_text
 
@@ -101,7 +102,7 @@ class FaqBackend(Backend):
 
 def _passage_answer(hit: PassageHit, suggestions: list[str]) -> Answer:
     passage = hit.passage
-    title = f"{passage.title} · {passage.section}" if passage.section else passage.title
+    title = _passage_title(passage)
     return Answer(
         text=passage.text,
         citations=[
@@ -116,6 +117,11 @@ def _passage_answer(hit: PassageHit, suggestions: list[str]) -> Answer:
         category=passage.category,
         metadata={"passage": passage.id, "confidence": round(hit.confidence, 3)},
     )
+
+
+def _passage_title(passage: Passage) -> str:
+    """What a citation of a passage is called: its document, and its section."""
+    return f"{passage.title} · {passage.section}" if passage.section else passage.title
 
 
 def _snippet(markdown: str) -> str:
