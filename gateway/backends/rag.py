@@ -6,6 +6,10 @@ retrieved passage. The text is held back until the first valid ``[n]``, then str
 answer that cites no retrieved passage is dropped: the best FAQ answer is given instead when
 retrieval is sure enough of it, otherwise "not found" (and the route's next back end is asked).
 Citations are the passages the answer cites, in the order of their numbers.
+
+Retrieval is the FAQ back end's, hybrid (gateway/knowledge/index.py): the model is given the
+best entries and the best passages of the documents, found by meaning in the resident's own
+language.
 """
 
 from __future__ import annotations
@@ -13,12 +17,13 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Sequence
 
+import anyio.to_thread
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.backends.base import Answer, Backend, Citation, Delta, Done, Event, Health, Query
-from gateway.backends.faq import _snippet
+from gateway.backends.faq import _passage_title, _snippet
 from gateway.backends.openai import OpenAIBackend, OpenAIOptions
-from gateway.knowledge.index import FaqIndex, Hit
+from gateway.knowledge.index import FaqIndex, Hit, PassageHit
 from gateway.text import markdown_to_text
 
 CITATION = re.compile(r"\[(\d{1,2})\]")
@@ -56,6 +61,7 @@ class RagBackend(Backend):
     uses_language_model = True
     Options = RagOptions
     options: RagOptions
+    reads_every_language = True
     _index: FaqIndex | None = None
     _llm: OpenAIBackend | None = None
 
@@ -81,8 +87,11 @@ class RagBackend(Backend):
         assert self._llm is not None
         # Looked up each time: a knowledge-base reload swaps the index (gateway/services.py).
         self._index = await self.services.index(self.options.knowledge_base or None)
-        hits = self._index.search(query.text, limit=self.options.passages)
-        passages = [hit for hit in hits if hit.confidence >= self.options.min_passage_confidence]
+        hits, found = await anyio.to_thread.run_sync(self._search, self._index, query.text)
+        sure = self.options.min_passage_confidence
+        ranked: list[Hit | PassageHit] = [*hits, *found]
+        ranked.sort(key=lambda hit: -hit.confidence)
+        passages = [hit for hit in ranked if hit.confidence >= sure][: self.options.passages]
         if not passages:
             yield Done(Answer(text="", found=False, suggestions=_questions(hits)))
             return
@@ -108,16 +117,21 @@ class RagBackend(Backend):
             yield Done(self._fallback(hits, text))
             return
         sources = [passages[number - 1] for number in cited]
+        first = sources[0]
         yield Done(
             Answer(
                 text=text,
                 citations=[_citation(number, passages[number - 1]) for number in cited],
                 suggestions=_questions([hit for hit in hits if hit not in sources]),
-                entry_id=sources[0].entry.id,
-                category=sources[0].entry.category,
+                entry_id=first.entry.id if isinstance(first, Hit) else None,
+                category=first.entry.category if isinstance(first, Hit) else first.passage.category,
                 metadata={"grounded": True, "passages": len(passages)},
             )
         )
+
+    def _search(self, index: FaqIndex, text: str) -> tuple[list[Hit], list[PassageHit]]:
+        limit = self.options.passages
+        return index.search(text, limit=limit), index.search_passages(text, limit)
 
     def _fallback(self, hits: Sequence[Hit], ungrounded: str) -> Answer:
         best = hits[0] if hits else None
@@ -142,9 +156,11 @@ class RagBackend(Backend):
         )
 
 
-def _numbered(passages: Sequence[Hit]) -> str:
+def _numbered(passages: Sequence[Hit | PassageHit]) -> str:
     return "\n\n".join(
         f"[{number}] {hit.entry.question}\n{markdown_to_text(hit.entry.answer)}"
+        if isinstance(hit, Hit)
+        else f"[{number}] {_passage_title(hit.passage)}\n{markdown_to_text(hit.passage.text)}"
         for number, hit in enumerate(passages, start=1)
     )
 
@@ -154,7 +170,15 @@ def _cited(text: str, count: int) -> list[int]:
     return sorted({n for n in map(int, CITATION.findall(text)) if 1 <= n <= count})
 
 
-def _citation(number: int, hit: Hit) -> Citation:
+def _citation(number: int, hit: Hit | PassageHit) -> Citation:
+    if isinstance(hit, PassageHit):
+        passage = hit.passage
+        return Citation(
+            title=f"[{number}] {_passage_title(passage)}",
+            url=passage.url,
+            snippet=_snippet(passage.text),
+            score=round(hit.confidence, 3),
+        )
     entry = hit.entry
     return Citation(
         title=f"[{number}] {entry.source.title}",
@@ -164,5 +188,5 @@ def _citation(number: int, hit: Hit) -> Citation:
     )
 
 
-def _questions(hits: Sequence[Hit]) -> list[str]:
-    return [hit.entry.question for hit in hits[:3]]
+def _questions(hits: Sequence[Hit | PassageHit]) -> list[str]:
+    return [hit.entry.question for hit in hits if isinstance(hit, Hit)][:3]

@@ -1,5 +1,7 @@
-"""``gateway kb``: the knowledge base's tools: ``sources`` (what each file gave, and its
-problems) and ``crawl`` (a site's pages into a folder the base reads).
+"""``gateway kb``: the knowledge base's tools: ``build`` (the retrieval index into
+``[knowledge] index_dir``: only texts not embedded before are embedded, with a progress bar, so
+the gateway then starts from the kept vectors in seconds), ``sources`` (what each file gave,
+and its problems) and ``crawl`` (a site's pages into a folder the base reads).
 
 Each subcommand is a module-level function registered in :func:`register`; another adds
 itself the same way (``commands.add_parser(...)`` with ``set_defaults(run=...)``).
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +21,18 @@ from gateway.config import ConfigError, Settings, load_settings
 
 def register(subparsers: Any) -> argparse._SubParsersAction:
     """Add ``kb`` and its subcommands; returns the group's subparsers, to add more to."""
-    parser = subparsers.add_parser("kb", help="the knowledge base: its sources, crawling a site")
+    parser = subparsers.add_parser(
+        "kb", help="the knowledge base: build its index, its sources, crawling a site"
+    )
     commands = parser.add_subparsers(title="kb commands", dest="kb_command")
+    build = commands.add_parser(
+        "build",
+        help="build the retrieval index into [knowledge] index_dir",
+        description="Read the knowledge base and embed every text not yet embedded in "
+        "[knowledge] index_dir, so the gateway starts from the kept index.",
+    )
+    build.add_argument("--config", help="TOML configuration file")
+    build.set_defaults(run=_build)
     sources = commands.add_parser(
         "sources",
         help="each file of the knowledge base: kind, entries, passages, problems",
@@ -104,3 +117,23 @@ def _crawl(args: argparse.Namespace) -> None:
     )
     if not result.saved:
         sys.exit(1)
+
+
+def _build(args: argparse.Namespace) -> None:
+    from gateway.knowledge.embedding import EmbeddingError
+    from gateway.knowledge.entries import KnowledgeBaseError
+    from gateway.services import Services, build_index
+
+    settings = _settings(args)
+    try:
+        paths = Services(settings).knowledge_paths
+        started = time.perf_counter()
+        index = build_index(paths, settings.knowledge, progress=True)
+    except (KnowledgeBaseError, EmbeddingError) as exc:
+        sys.exit(f"gateway: {exc}")
+    knowledge = index.knowledge
+    vectors = "dense vectors" if index.dense else "no dense vectors (embedder = none)"
+    print(
+        f"{len(knowledge.entries)} entries, {len(knowledge.passages)} passages, {vectors}; "
+        f"index in {settings.knowledge.index_dir} ({time.perf_counter() - started:.1f} s)"
+    )

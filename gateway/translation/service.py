@@ -53,6 +53,16 @@ def create_engine(config: TranslationConfig, http: HttpConfig | None = None) -> 
     return engine
 
 
+def _read_every_language(settings: Settings) -> bool:
+    if settings.knowledge.embedder == "none":
+        return False
+    try:
+        classes = [extensions.load("gateway.backends", b.type) for b in settings.backends]
+    except extensions.UnknownExtension:
+        return False  # reported when the back ends are created
+    return all(getattr(backend, "reads_every_language", False) for backend in classes)
+
+
 class TranslationService:
     def __init__(
         self,
@@ -62,6 +72,7 @@ class TranslationService:
         glossary: Glossary,
         cache: TranslationCache,
         hotline: str = "12345",
+        backends_read_every_language: bool = False,
     ) -> None:
         self.config = config
         self.engine = engine
@@ -70,6 +81,10 @@ class TranslationService:
         self.curated = CuratedTranslations(services)
         self.hotline = hotline
         self.backend_languages = [language_of(code) or code for code in config.backend_languages]
+        #: Every back end retrieves by meaning in any language (``faq``/``rag`` with an
+        #: embedder): questions go to them as the resident wrote them; answers still come back
+        #: translated.
+        self.backends_read_every_language = backends_read_every_language
 
     @classmethod
     def from_settings(cls, settings: Settings, services: Services) -> TranslationService:
@@ -85,6 +100,7 @@ class TranslationService:
             glossary,
             shared.translation_cache(services),
             hotline=settings.service.hotline,
+            backends_read_every_language=_read_every_language(settings),
         )
 
     async def startup(self) -> None:
@@ -127,7 +143,7 @@ class TranslationService:
         """``query`` in the back ends' language when it can be brought there, else as it is."""
         language = query.language
         metrics.QUESTIONS.labels(language).inc()  # every question passes here: the language mix
-        if not self.translates(language):
+        if not self.translates(language) or self.backends_read_every_language:
             return query
         target = self.backend_languages[0]
         match = await self.curated.match(query.text, language)
@@ -151,7 +167,7 @@ class TranslationService:
             return reply
         if answer is None or not reply.found:
             notices = reply.notices
-            if query.language == language:
+            if query.language == language and not self.backends_read_every_language:
                 notices = (*notices, self._notice("question_not_translated", language))
             suggestions = await self._suggestions(reply.suggestions, language)
             return dataclasses.replace(reply, suggestions=tuple(suggestions), notices=notices)
