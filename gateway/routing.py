@@ -279,6 +279,10 @@ class Router:
         coverage = index.coverage(query.text, alone.entry) if alone else 0.0
         sure = alone if alone and alone.confidence >= threshold else None
         # A question without a word the knowledge base knows (谢谢) is no follow-up to it.
+        # Dense retrieval finds some entry for anything, so a Chinese question must share a
+        # word with the base; a foreign one has none to share and is judged by meaning alone.
+        if alone is not None and query.language.startswith("zh"):
+            alone = alone if index.search(query.text, limit=1, mode="bm25") else None
         if alone is None or coverage >= self.config.follow_up_coverage or not query.history:
             return None, sure
         earlier = [turn.content for turn in reversed(query.history) if turn.role == "user"]

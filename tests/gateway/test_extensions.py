@@ -7,7 +7,9 @@ import pytest
 from gateway import extensions
 from gateway.backends.base import Backend
 from gateway.config import ConfigError, Settings
+from gateway.knowledge.embedding import Embedder
 from gateway.services import Services
+from gateway.speech.base import Speaker, Transcriber
 from gateway.state.sessions import SessionStore
 from gateway.translation.base import Translator
 from gateway.understanding.base import Stage
@@ -17,6 +19,9 @@ BASES = {
     "gateway.stages": Stage,
     "gateway.sessions": SessionStore,
     "gateway.translators": Translator,
+    "gateway.embedders": Embedder,
+    "gateway.speakers": Speaker,
+    "gateway.transcribers": Transcriber,
 }
 
 

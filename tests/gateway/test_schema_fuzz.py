@@ -31,6 +31,11 @@ SETTINGS = load_settings(
     },
 )
 APP = create_app(SETTINGS)
+# The transcription route takes raw audio: fuzz it with bytes, a recording's start or noise.
+for _audio in ("audio/webm", "audio/wav"):
+    schemathesis.openapi.media_type(
+        _audio, st.binary(max_size=2048) | st.just(b"RIFF\x24\x00\x00\x00WAVEfmt ")
+    )
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 
@@ -46,6 +51,11 @@ def started_app():
 )
 def test_the_schema_holds_no_server_error(case, started_app):
     response = case.call()
+    if case.operation.path == "/api/v1/transcriptions" and response.status_code == 503:
+        # With no transcriber configured (the embedded defaults) voice input is unavailable,
+        # and says so in the resident's language; anything else would be a server error.
+        assert response.json()["error"]["code"] == "transcription_unavailable"
+        return
     case.validate_response(response, checks=[not_a_server_error])
     if response.status_code >= 400:
         assert set(response.json()["error"]) == {"code", "message"}
