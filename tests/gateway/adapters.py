@@ -64,3 +64,10 @@ class Rated:
     backend: str = ""
     entry_id: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def reset_servers(request, *fixtures: str) -> None:
+    """Put the test servers a test used (by fixture name) back to their default behaviour."""
+    for name in fixtures:
+        if name in request.fixturenames:
+            request.getfixturevalue(name).behaviour.reset()

@@ -14,6 +14,7 @@ from tests.gateway.adapters import (
     adapter,
     answer_of,
     events,
+    reset_servers,
     streamed_text,
     tokens,
 )
@@ -37,9 +38,7 @@ def chat_server():
 @pytest.fixture(autouse=True)
 def _fresh(request):
     yield
-    for name in ("server", "chat_server"):
-        if name in request.fixturenames:
-            request.getfixturevalue(name).behaviour.reset()
+    reset_servers(request, "server", "chat_server")
 
 
 def options(server, **more):

@@ -13,6 +13,7 @@ from tests.gateway.adapters import (
     adapter,
     answer_of,
     events,
+    reset_servers,
     streamed_text,
     tokens,
 )
@@ -37,9 +38,7 @@ def simple():
 @pytest.fixture(autouse=True)
 def _fresh(request):
     yield
-    for name in ("server", "simple"):
-        if name in request.fixturenames:
-            request.getfixturevalue(name).behaviour.reset()
+    reset_servers(request, "server", "simple")
 
 
 def options(server, **more):

@@ -8,7 +8,15 @@ import pytest
 
 from gateway.backends.base import BackendError
 from gateway.backends.ragflow import MarkerFilter, cited
-from tests.gateway.adapters import QUESTION, adapter, answer_of, events, streamed_text, tokens
+from tests.gateway.adapters import (
+    QUESTION,
+    adapter,
+    answer_of,
+    events,
+    reset_servers,
+    streamed_text,
+    tokens,
+)
 from tests.servers import ragflow, running
 
 pytestmark = pytest.mark.anyio
@@ -26,8 +34,7 @@ def server(request):
 @pytest.fixture(autouse=True)
 def _fresh(request):
     yield
-    if "server" in request.fixturenames:
-        request.getfixturevalue("server").behaviour.reset()
+    reset_servers(request, "server")
 
 
 def options(server, **more):
