@@ -10,9 +10,11 @@ that every other worker checks every ``[knowledge] reload_check`` seconds and fo
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +33,17 @@ if TYPE_CHECKING:
 log = logging.getLogger("gateway.services")
 
 
+@dataclass(frozen=True, slots=True)
+class Reload:
+    """What the last reload of the gateway's knowledge base did (the admin page's sources)."""
+
+    at: dt.datetime
+    #: Files added, changed or removed since the index before it (none: nothing was rebuilt).
+    changed: list[str] = field(default_factory=list)
+    #: Why the base could not be read; the old index stayed in place.
+    problems: list[str] = field(default_factory=list)
+
+
 class Services:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -42,6 +55,9 @@ class Services:
         self._reloading = asyncio.Lock()
         self._watcher: asyncio.Task[None] | None = None
         self._on_reload: list[Callable[[KnowledgeBase], Awaitable[None]]] = []
+        self.last_reload: Reload | None = None
+        #: The files of the gateway's own base as its index in use read them.
+        self._files_read: dict[str, tuple[int, int]] = {}
         self.redis: Redis | None = None
         if settings.redis.url:
             from redis.asyncio import Redis
@@ -68,7 +84,10 @@ class Services:
         """The retrieval index of a knowledge base (the gateway's own by default), built once."""
         key = tuple(paths) if paths else self.knowledge_paths
         if key not in self._indexes:
+            files = _files(key) if key == self.knowledge_paths else {}
             self._indexes[key] = await _build(key, self.settings.knowledge)
+            if files:
+                self._files_read = files
         return self._indexes[key]
 
     async def knowledge(self) -> KnowledgeBase:
@@ -85,9 +104,19 @@ class Services:
         cannot be read raises ``KnowledgeBaseError`` and leaves the old indexes in place."""
         async with self._reloading:
             keys = list(self._indexes) or [self.knowledge_paths]
-            built = {key: await _build(key, self.settings.knowledge) for key in keys}
+            files = _files(self.knowledge_paths)
+            try:
+                built = {key: await _build(key, self.settings.knowledge) for key in keys}
+            except entries.KnowledgeBaseError as exc:
+                self.last_reload = Reload(_now(), problems=exc.problems)
+                raise
             self._indexes.update(built)
             self.generation += 1
+            before, self._files_read = self._files_read, files
+            changed = sorted(
+                file for file in before.keys() | files.keys() if before.get(file) != files.get(file)
+            )
+            self.last_reload = Reload(_now(), changed)
         if broadcast and self.redis is not None:
             try:
                 self._shared_generation = await self.redis.incr(self.key("knowledge", "generation"))
@@ -152,14 +181,24 @@ def embedder_for(config: KnowledgeConfig) -> Embedder | None:
     return _EMBEDDERS[key]
 
 
-def _signature(paths: Sequence[str]) -> tuple[object, ...]:
-    files = []
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _files(paths: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """Size and modification time of every file under ``paths``, subfolders included (the
+    base reads them too), by name."""
+    files = {}
     for path in map(Path, paths):
-        for file in sorted(path.glob("*")) if path.is_dir() else [path]:
+        for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
             if file.is_file():
                 stat = file.stat()
-                files.append((str(file), stat.st_size, stat.st_mtime_ns))
-    return (tuple(paths), tuple(files))
+                files[str(file)] = (stat.st_size, stat.st_mtime_ns)
+    return files
+
+
+def _signature(paths: Sequence[str]) -> tuple[object, ...]:
+    return (tuple(paths), tuple(_files(paths).items()))
 
 
 def build_index(paths: Sequence[str], config: KnowledgeConfig, progress: bool = False) -> FaqIndex:

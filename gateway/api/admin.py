@@ -5,11 +5,12 @@ The token is read from the environment variable ``[admin] token_env`` names (by 
 token gets 401, and a client address that keeps sending wrong tokens is rate limited
 (``[limits] admin_failures_per_ip``). Every route of this router has that guard.
 
-What operators do here: read the questions nobody answered (with counts, first and last seen)
-and mark them resolved or linked to a knowledge-base entry; read residents' feedback; export
-both as CSV; see hot questions from traffic beside the curated list; reload the knowledge base
-without a restart; read safety events. The admin page (gateway/api/admin_page.py) is built on
-these endpoints alone.
+What operators do here: read the questions nobody answered (with counts, first and last seen,
+and grouped by meaning: gateway/knowledge/grouping.py) and mark them resolved or linked to a
+knowledge-base entry; read residents' feedback; export both as CSV; see hot questions from
+traffic beside the curated list; see what each file of the knowledge base gave and its
+problems, and reload it without a restart; read safety events. The admin page
+(gateway/api/admin_page.py) is built on these endpoints alone.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from typing import Any, Literal
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,7 +31,10 @@ from gateway.api import security
 from gateway.api.schemas import ErrorResponse
 from gateway.chat import ChatService
 from gateway.errors import GatewayError
+from gateway.knowledge import grouping
+from gateway.knowledge.embedding import EmbeddingError
 from gateway.knowledge.entries import KnowledgeBaseError
+from gateway.services import embedder_for
 from gateway.state.store import NotFound
 
 #: Rows in one CSV export.
@@ -119,13 +124,75 @@ async def mark_unanswered(question_id: int, change: StatusChange, request: Reque
     return _plain(updated)
 
 
+async def _grouped(request: Request, status: str | None) -> tuple[grouping.Grouping, str]:
+    """The unanswered questions of ``status`` in groups, and why not by meaning ("" when they
+    are: ``no_embedder``, ``embedder_failed``)."""
+    service = _chat(request)
+    rows = await service.store.unanswered(CSV_ROWS, 0, status)
+    config = service.settings.admin
+    embedder = embedder_for(service.settings.knowledge)
+    why = "" if embedder else "no_embedder"
+    try:
+        grouped = await anyio.to_thread.run_sync(
+            grouping.group, rows, embedder, config.group_similarity, config.group_questions
+        )
+    except EmbeddingError:
+        grouped, why = grouping.group(rows, None, config.group_similarity), "embedder_failed"
+    return grouped, why
+
+
+def _group(group: grouping.Group) -> dict[str, Any]:
+    members = group.members
+    statuses = {member.status for member in members}
+    return {
+        **_plain(group.representative),
+        "count": group.count,
+        "languages": sorted({member.language for member in members if member.language}),
+        "first_seen": _iso(min(member.first_seen for member in members)),
+        "last_seen": _iso(max(member.last_seen for member in members)),
+        "status": statuses.pop() if len(statuses) == 1 else "mixed",
+        "members": [_plain(member) for member in members],
+    }
+
+
+@router.get("/unanswered/groups", summary="Unanswered questions grouped by meaning")
+async def unanswered_groups(
+    request: Request,
+    status: Status | None = None,
+    limit: int = Query(25, ge=1, le=1000),
+    offset: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    """One item per group of questions alike in meaning, most asked group first: its most
+    asked question (``id``, ``question``, ``reason`` …), ``count`` (times any was asked),
+    ``languages``, ``first_seen``, ``last_seen``, ``status`` (``mixed`` when its members
+    differ) and ``members`` (the questions, most asked first). ``method``: ``embedding``, or
+    ``text`` (identical text only) with ``fallback`` saying why."""
+    grouped, why = await _grouped(request, status)
+    return {
+        "total": len(grouped.groups),
+        "questions": sum(len(group.members) for group in grouped.groups),
+        "method": grouped.method,
+        "fallback": why,
+        "threshold": grouped.threshold,
+        "by_meaning": grouped.by_meaning,
+        "items": [_group(group) for group in grouped.groups[offset : offset + limit]],
+    }
+
+
 @router.get("/unanswered.csv", summary="Unanswered questions as CSV")
 async def unanswered_csv(request: Request, status: Status | None = None) -> Response:
-    store = _chat(request).store
-    rows = await store.unanswered(CSV_ROWS, 0, status)
+    """One row per question, as stored, ordered by group; ``group`` numbers the groups (as
+    ``/unanswered/groups`` orders them) and ``group_question`` is the group's representative,
+    so a spreadsheet can filter or sum by group."""
+    grouped, _ = await _grouped(request, status)
+    rows = (
+        {**_plain(member), "group": number, "group_question": group.representative.question}
+        for number, group in enumerate(grouped.groups, 1)
+        for member in group.members
+    )
     columns = ["id", "question", "language", "reason", "count", "first_seen", "last_seen",
-               "status", "entry_id", "resolved_at"]  # fmt: skip
-    return _csv("unanswered.csv", columns, (_plain(row) for row in rows))
+               "status", "entry_id", "resolved_at", "group", "group_question"]  # fmt: skip
+    return _csv("unanswered.csv", columns, rows)
 
 
 # -- feedback -------------------------------------------------------------------------------
@@ -220,6 +287,24 @@ async def knowledge(request: Request) -> dict[str, Any]:
         "categories": len(base.categories),
         "paths": list(services.knowledge_paths),
         "generation": services.generation,
+    }
+
+
+@router.get("/sources", summary="The knowledge base's files: what each gave, its problems")
+async def sources(request: Request) -> dict[str, Any]:
+    """The files of the knowledge base in use, as ``gateway kb sources`` lists them: ``file``,
+    ``kind``, ``entries``, ``passages``, ``problems`` (each naming the file and row) and
+    ``read_at``; ``totals``; ``built_at`` (when the files were read) and ``last_reload``
+    (``at``, the files it found ``changed``, and its ``problems`` when it was refused)."""
+    services = _chat(request).services
+    base = await services.knowledge()
+    last = services.last_reload
+    return {
+        "built_at": _iso(base.read_at),
+        "generation": services.generation,
+        "totals": base.source_totals(),
+        "files": [_plain(report) for report in base.sources],
+        "last_reload": _plain(last) if last else None,
     }
 
 

@@ -91,11 +91,9 @@ def _sources(args: argparse.Namespace) -> None:
               f"{len(report.problems)}")  # fmt: skip
         for problem in report.problems:
             print(f"  {problem}")
-    problems = sum(len(report.problems) for report in base.sources)
-    print(
-        f"{len(base.sources)} file(s): {len(base.entries)} entries, {len(base.passages)} "
-        f"passages, {problems} problem(s)"
-    )
+    print("{files} file(s): {entries} entries, {passages} passages, {problems} problem(s)".format(
+        **base.source_totals()
+    ))  # fmt: skip
 
 
 def _crawl(args: argparse.Namespace) -> None:

@@ -59,6 +59,10 @@ class Embedder(ABC):
     def passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._embed(texts, False) if texts else np.zeros((0, 0), np.float32)
 
+    def queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Many questions' vectors in one call (grouping the unanswered ones), not kept."""
+        return self._embed(texts, True) if texts else np.zeros((0, 0), np.float32)
+
     def query(self, text: str) -> np.ndarray:
         """One question's vector. The last questions' vectors are kept: the router and the
         back end read the same question one after the other."""

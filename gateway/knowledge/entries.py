@@ -117,6 +117,21 @@ class KnowledgeBase:
             self._derived[name] = build(self)
         return self._derived[name]
 
+    def source_totals(self) -> dict[str, int]:
+        """Files, entries, passages and problems in all: what ``gateway kb sources`` and the
+        admin page's sources say under the files."""
+        return {
+            "files": len(self.sources),
+            "entries": len(self.entries),
+            "passages": len(self.passages),
+            "problems": sum(len(report.problems) for report in self.sources),
+        }
+
+    @property
+    def read_at(self) -> dt.datetime | None:
+        """When the files were read: the base's build."""
+        return max((r.read_at for r in self.sources if r.read_at), default=None)
+
     @property
     def sample(self) -> bool:
         return any(manifest.sample for manifest in self.manifests)

@@ -157,3 +157,88 @@ async def test_the_admin_page_is_served_in_the_operators_language_and_never_fram
     script = await client.get("/admin/admin.js")
     assert script.headers["content-type"].startswith("text/javascript")
     assert (await client.get("/admin/secrets.txt")).status_code == 404
+
+
+async def test_the_sources_list_each_file_and_follow_a_reload(client):
+    before = (await client.get("/api/v1/admin/sources", headers=ADMIN)).json()
+    assert before["totals"]["entries"] == 177 and before["totals"]["problems"] == 0
+    assert before["built_at"] and before["last_reload"] is None
+    kinds = {row["kind"] for row in before["files"]}
+    assert kinds == {"entries"}, kinds
+    assert all(row["entries"] > 0 and row["problems"] == [] for row in before["files"])
+
+    # A FAQ sheet with a row lacking its answer, and an empty document: reported, not fatal.
+    (client.kb / "faq.csv").write_text(
+        "问题,答案,链接\n狗证怎么办,带身份证去派出所。,https://zwfw.example.org/dog\n猫证呢,,\n",
+        encoding="utf-8",
+    )
+    (client.kb / "empty.md").write_text("", encoding="utf-8")
+    reloaded = await client.post("/api/v1/admin/knowledge/reload", headers=ADMIN)
+    assert reloaded.status_code == 200
+    after = (await client.get("/api/v1/admin/sources", headers=ADMIN)).json()
+    by_name = {row["file"].rsplit("/", 1)[-1]: row for row in after["files"]}
+    sheet, empty = by_name["faq.csv"], by_name["empty.md"]
+    assert (sheet["kind"], sheet["entries"]) == ("sheet", 1)
+    assert len(sheet["problems"]) == 1 and "faq.csv:3" in sheet["problems"][0]
+    assert (empty["kind"], empty["entries"], empty["passages"]) == ("md", 0, 0)
+    assert empty["problems"] and "empty.md" in empty["problems"][0]
+    assert after["totals"]["entries"] == 178 and after["totals"]["problems"] == 2
+    assert after["built_at"] > before["built_at"]
+    changed = {name.rsplit("/", 1)[-1] for name in after["last_reload"]["changed"]}
+    assert changed == {"faq.csv", "empty.md"} and after["last_reload"]["problems"] == []
+
+    # A reload refused keeps the sources of the base in use and says why.
+    (client.kb / "broken.jsonl").write_text('{"id": "x"}\n')
+    assert (await client.post("/api/v1/admin/knowledge/reload", headers=ADMIN)).status_code == 422
+    refused = (await client.get("/api/v1/admin/sources", headers=ADMIN)).json()
+    assert refused["totals"] == after["totals"]
+    assert any("broken.jsonl" in problem for problem in refused["last_reload"]["problems"])
+
+
+async def test_unanswered_questions_are_grouped_by_meaning_and_exported_by_row(client):
+    for question in ["狗狗打狂犬疫苗去哪里", "狗狗打狂犬疫苗去哪里", "宠物狗在哪里可以打疫苗",
+                     "今天天气怎么样"]:  # fmt: skip
+        assert not (await ask(client, question))["found"]
+    grouped = (await client.get("/api/v1/admin/unanswered/groups", headers=ADMIN)).json()
+    assert (grouped["method"], grouped["fallback"]) == ("embedding", "")
+    assert grouped["total"] == 2 and grouped["questions"] == 3
+    dogs, weather = grouped["items"]
+    assert (dogs["question"], dogs["count"], dogs["status"]) == ("狗狗打狂犬疫苗去哪里", 3, "open")
+    assert [m["question"] for m in dogs["members"]] == [
+        "狗狗打狂犬疫苗去哪里",
+        "宠物狗在哪里可以打疫苗",
+    ]
+    assert dogs["languages"] == ["zh"] and weather["count"] == 1
+
+    # Marking a member changes the group's status to mixed; the open list keeps the other.
+    second = dogs["members"][1]["id"]
+    await client.post(
+        f"/api/v1/admin/unanswered/{second}", json={"status": "resolved"}, headers=ADMIN
+    )
+    every = (await client.get("/api/v1/admin/unanswered/groups", headers=ADMIN)).json()
+    assert every["items"][0]["status"] == "mixed"
+    still_open = await client.get("/api/v1/admin/unanswered/groups?status=open", headers=ADMIN)
+    assert [len(item["members"]) for item in still_open.json()["items"]] == [1, 1]
+
+    exported = await client.get("/api/v1/admin/unanswered.csv", headers=ADMIN)
+    rows = list(csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff"))))
+    assert [(row["question"], row["group"], row["group_question"]) for row in rows] == [
+        ("狗狗打狂犬疫苗去哪里", "1", "狗狗打狂犬疫苗去哪里"),
+        ("宠物狗在哪里可以打疫苗", "1", "狗狗打狂犬疫苗去哪里"),
+        ("今天天气怎么样", "2", "今天天气怎么样"),
+    ]
+
+
+async def test_without_an_embedder_only_the_same_text_is_grouped(serve_app, monkeypatch, tmp_path):
+    monkeypatch.setenv("ASSISTANT_ADMIN_TOKEN", TOKEN)
+    toml = f'[knowledge]\npaths = ["{sample_copy(tmp_path)}"]\nembedder = "none"\n'
+    async with serve_app(toml) as client:
+        for question in ["我家的猫不吃饭怎么办", "我家的猫 不吃饭，怎么办？", "我家的猫咪不吃饭"]:
+            assert not (await ask(client, question))["found"]
+        grouped = (await client.get("/api/v1/admin/unanswered/groups", headers=ADMIN)).json()
+    assert (grouped["method"], grouped["fallback"], grouped["by_meaning"]) == (
+        "text",
+        "no_embedder",
+        0,
+    )
+    assert sorted(len(item["members"]) for item in grouped["items"]) == [1, 2]
