@@ -327,7 +327,7 @@ class AdminConfig(Section):
     token_env: str = "ASSISTANT_ADMIN_TOKEN"
     #: Unanswered questions whose embeddings are at least this alike (cosine) are one row of
     #: the admin page (gateway/knowledge/grouping.py; chosen by bench/grouping.py).
-    group_similarity: float = Field(0.87, gt=0, le=1)
+    group_similarity: float = Field(0.88, gt=0, le=1)
     #: The newest unanswered questions grouped by meaning; older ones by their text only.
     group_questions: int = Field(500, ge=1, le=10_000)
 
