@@ -1,5 +1,6 @@
 """The operators' page in headless Chromium: axe-core finds no WCAG 2.2 A/AA violation signed
-out or signed in (zh-CN and English), and an operator works it with the keyboard alone."""
+out or signed in (zh-CN and English), an operator works it with the keyboard alone, and sees
+unanswered questions grouped by meaning and the knowledge base's sources."""
 
 from __future__ import annotations
 
@@ -32,8 +33,12 @@ def gateway_url(tmp_path_factory):
         "TEST_LOG_DIR": str(folder),
     }
     with running([script("gateway"), "--port", str(port)], port, env) as url:
-        with httpx.Client(base_url=url) as client:
-            for question in ["我家的猫不吃饭怎么办", "我家的猫不吃饭怎么办", "火星签证怎么办"]:
+        # A generous timeout: the first question loads the embedding model on a busy machine.
+        with httpx.Client(base_url=url, timeout=60) as client:
+            # Two ways of asking one gap first, so that the cat's (asked last) leads the list.
+            dogs = ["狗狗打狂犬疫苗去哪里", "宠物狗在哪里可以打疫苗"]
+            cats = ["我家的猫不吃饭怎么办"] * 2
+            for question in [*dogs, *cats, "火星签证怎么办"]:
                 client.post("/api/v1/chat", json={"message": question})
             answer = client.post("/api/v1/chat", json={"message": "居住证怎么办理"}).json()
             for helpful in (True, False):
@@ -83,6 +88,8 @@ def test_the_admin_page_has_no_accessibility_violations(browser, gateway_url, lo
     page.wait_for_selector("#unanswered-rows tr")
     page.wait_for_selector("#feedback-rows tr")
     page.wait_for_selector("#hot-shown li")
+    page.wait_for_selector("#sources-rows tr")
+    page.locator("#unanswered-rows details").first.evaluate("d => d.open = true")
     assert page.evaluate("document.activeElement.id") == "unanswered-heading"
     assert violations(page) == []
     assert problems == [], "no script or Content-Security-Policy errors"
@@ -106,7 +113,7 @@ def test_an_operator_works_the_page_with_the_keyboard(browser, gateway_url):
     first_row.wait_for()
     assert first_row.locator("td").nth(0).inner_text() == "我家的猫不吃饭怎么办"
     assert first_row.locator("td").nth(1).inner_text() == "2"
-    assert "2 in all" in page.locator("#unanswered-caption").inner_text()
+    assert "3 in all" in page.locator("#unanswered-caption").inner_text()
     assert "1 helpful, 1 not helpful" in page.locator("#feedback-summary").inner_text()
     assert "177 entries" in page.locator("#knowledge-summary").inner_text()
 
@@ -120,13 +127,13 @@ def test_an_operator_works_the_page_with_the_keyboard(browser, gateway_url):
     page.keyboard.press("Enter")
     status.filter(has_text="is now: Resolved").wait_for()
     page.wait_for_function(
-        "document.querySelectorAll('#unanswered-rows tr').length === 1"
-    )  # the open list keeps the other question only
+        "document.querySelectorAll('#unanswered-rows tr').length === 2"
+    )  # the open list keeps the other groups only
     assert page.evaluate("document.activeElement.id") == "unanswered-caption"
 
     # Linking needs an entry id; an unknown one is refused with the server's message.
-    page.locator("#unanswered-rows input").fill("no-such-entry")
-    page.get_by_role("button", name="Link").click()
+    page.locator("#unanswered-rows input").first.fill("no-such-entry")
+    page.get_by_role("button", name="Link").first.click()
     status.filter(has_text="no-such-entry").wait_for()
 
     # The export follows the filter: all statuses.
@@ -146,4 +153,40 @@ def test_an_operator_works_the_page_with_the_keyboard(browser, gateway_url):
     page.get_by_role("button", name="Sign out").click()
     assert page.locator("#signin").is_visible() and page.locator("#workspace").is_hidden()
     assert page.evaluate("sessionStorage.length") == 0
+    context.close()
+
+
+def test_one_gap_asked_two_ways_is_one_row_and_the_sources_are_listed(browser, gateway_url):
+    context = browser.new_context(locale="en")
+    page = context.new_page()
+    page.goto(f"{gateway_url}/admin")
+    sign_in(page)
+    page.locator("#unanswered-status").select_option("")
+    page.locator("#unanswered-filter button[type=submit]").click()
+    dogs = page.locator("#unanswered-rows tr", has_text="疫苗")
+    dogs.wait_for()
+    cells = dogs.locator("td")
+    # Each asked once: the latest asked leads.
+    assert cells.nth(0).locator(".representative").inner_text() == "宠物狗在哪里可以打疫苗"
+    assert cells.nth(1).inner_text() == "2" and cells.nth(2).inner_text() == "zh"
+    summary = dogs.locator("summary")
+    assert summary.inner_text() == "Asked 2 ways"
+    assert dogs.locator("ul.members").is_hidden()
+    summary.focus()
+    page.keyboard.press("Enter")
+    members = dogs.locator("ul.members li")
+    assert members.count() == 2 and "狗狗打狂犬疫苗去哪里" in members.nth(1).inner_text()
+    grouping = page.locator("#unanswered-grouping").inner_text()
+    assert "alike in meaning" in grouping and "0.88" in grouping
+
+    caption = page.locator("#sources-caption")
+    caption.filter(has_text="177 entries").wait_for()
+    assert "0 problems" in caption.inner_text()
+    rows = page.locator("#sources-rows tr")
+    assert rows.count() == len(page.locator("#sources-rows td.file").all_inner_texts()) > 1
+    assert rows.first.locator("td").nth(1).inner_text() == "entries"
+    # A reload with no file changed rebuilds nothing, and says so.
+    page.locator("#knowledge-reload").click()
+    page.locator("#sources-reload").filter(has_text="0 file(s) had changed").wait_for()
+    assert page.locator("#sources-rows tr").count() == rows.count()
     context.close()

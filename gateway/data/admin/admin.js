@@ -98,7 +98,8 @@
 
   async function loadEverything() {
     try {
-      await Promise.all([loadUnanswered(), loadFeedback(), loadHot(), loadKnowledge()]);
+      await Promise.all([loadUnanswered(), loadFeedback(), loadHot(), loadKnowledge(),
+                         loadSources()]);
     } catch (error) {
       failed(error);
     }
@@ -116,35 +117,66 @@
     next.disabled = offset + shown >= total;
   }
 
+  // One row per group of questions alike in meaning (GET /unanswered/groups); what an
+  // operator does to a row applies to every question of the group.
   async function loadUnanswered() {
     const status = $("unanswered-status").value;
     const query = new URLSearchParams({ limit: PAGE, offset: state.unanswered });
     if (status) query.set("status", status);
-    const data = await json("/api/v1/admin/unanswered?" + query);
+    const data = await json("/api/v1/admin/unanswered/groups?" + query);
     const rows = $("unanswered-rows");
     rows.replaceChildren();
     for (const item of data.items) rows.append(unansweredRow(item));
     $("unanswered-caption").textContent = text("unanswered_caption", { total: data.total });
+    $("unanswered-grouping").textContent = data.method === "embedding"
+      ? text("grouped_meaning", { threshold: data.threshold, count: data.by_meaning })
+      : text("grouped_text_" + data.fallback);
     pager("unanswered-pager", state.unanswered, data.items.length, data.total);
+  }
+
+  function statusText(item) {
+    return item.status === "linked" ? text("status_linked_to", { entry: item.entry_id })
+                                    : text("status_" + item.status);
+  }
+
+  function questionCell(item, questionId) {
+    const cell = document.createElement("td");
+    cell.append(element("span", item.question, { id: questionId, class: "representative" }));
+    if (item.members.length > 1) {
+      const details = element("details");
+      details.append(element("summary", text("members", { count: item.members.length })));
+      const list = element("ul", null, { class: "members" });
+      for (const member of item.members) {
+        list.append(element("li", text("member_item", {
+          question: member.question, count: member.count, language: member.language || "—",
+          when: when(member.last_seen), status: statusText(member),
+        }), { lang: member.language || "" }));
+      }
+      details.append(list);
+      cell.append(details);
+    }
+    return cell;
   }
 
   function unansweredRow(item) {
     const row = document.createElement("tr");
     const questionId = "question-" + item.id;
+    const ids = item.members.map((member) => member.id);
+    const open = item.members.filter((member) => member.status === "open").map((m) => m.id);
     row.append(
-      element("td", item.question, { id: questionId }),
+      questionCell(item, questionId),
       element("td", item.count, { class: "number" }),
+      element("td", item.languages.join(", ")),
       element("td", when(item.first_seen)),
       element("td", when(item.last_seen)),
       element("td", text("reason_" + item.reason)),
-      element("td", item.status === "linked"
-        ? text("status_linked_to", { entry: item.entry_id }) : text("status_" + item.status)),
+      element("td", statusText(item)),
     );
     const actions = element("div", null, { class: "actions" });
-    if (item.status === "open") {
+    if (open.length) {
       const resolve = element("button", text("mark_resolved"),
         { type: "button", "aria-describedby": questionId });
-      resolve.addEventListener("click", () => mark(item.id, { status: "resolved" }));
+      resolve.addEventListener("click", () => mark(open, item, { status: "resolved" }));
       const inputId = "entry-" + item.id;
       const label = element("label", text("entry_label"), { for: inputId });
       const input = element("input", null,
@@ -153,13 +185,13 @@
         { type: "button", class: "secondary", "aria-describedby": questionId });
       link.addEventListener("click", () => {
         if (!input.value.trim()) { announce(text("entry_needed")); input.focus(); return; }
-        mark(item.id, { status: "linked", entry_id: input.value.trim() });
+        mark(open, item, { status: "linked", entry_id: input.value.trim() });
       });
       actions.append(resolve, label, input, link);
     } else {
       const reopen = element("button", text("reopen"),
         { type: "button", class: "secondary", "aria-describedby": questionId });
-      reopen.addEventListener("click", () => mark(item.id, { status: "open" }));
+      reopen.addEventListener("click", () => mark(ids, item, { status: "open" }));
       actions.append(reopen);
     }
     const cell = document.createElement("td");
@@ -168,15 +200,19 @@
     return row;
   }
 
-  async function mark(id, change) {
+  async function mark(ids, item, change) {
     try {
-      const updated = await json("/api/v1/admin/unanswered/" + id, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(change),
-      });
+      let updated = null;
+      // One after the other: a refused link (an unknown entry) stops at the first question.
+      for (const id of ids) {
+        updated = await json("/api/v1/admin/unanswered/" + id, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(change),
+        });
+      }
       await loadUnanswered();
-      announce(text("marked", { question: updated.question, status: text("status_" + updated.status) }));
+      announce(text("marked", { question: item.question, status: text("status_" + updated.status) }));
       $("unanswered-caption").setAttribute("tabindex", "-1");
       $("unanswered-caption").focus();
     } catch (error) {
@@ -245,6 +281,38 @@
     return data;
   }
 
+  async function loadSources() {
+    const data = await json("/api/v1/admin/sources");
+    $("sources-caption").textContent = text("sources_caption", data.totals);
+    $("sources-built").textContent = text("sources_built", { when: when(data.built_at) });
+    const last = data.last_reload;
+    $("sources-reload").textContent = !last ? text("sources_never_reloaded")
+      : last.problems.length
+        ? text("sources_reload_refused", { when: when(last.at), problems: last.problems.join(" · ") })
+        : text("sources_reloaded", { when: when(last.at), count: last.changed.length });
+    const rows = $("sources-rows");
+    rows.replaceChildren();
+    for (const file of data.files) {
+      const row = document.createElement("tr");
+      const problems = document.createElement("td");
+      if (file.problems.length) {
+        const list = element("ul", null, { class: "problems" });
+        for (const problem of file.problems) list.append(element("li", problem));
+        problems.append(list);
+      } else {
+        problems.textContent = text("none");
+      }
+      row.append(
+        element("td", file.file, { class: "file" }),
+        element("td", file.kind),
+        element("td", file.entries, { class: "number" }),
+        element("td", file.passages, { class: "number" }),
+        problems,
+      );
+      rows.append(row);
+    }
+  }
+
   async function reloadKnowledge() {
     const button = $("knowledge-reload");
     button.disabled = true;
@@ -253,9 +321,10 @@
       const data = await json("/api/v1/admin/knowledge/reload", { method: "POST" });
       $("knowledge-summary").textContent = text("knowledge_summary", data);
       announce(text("reloaded", data));
-      await loadHot();
+      await Promise.all([loadHot(), loadSources()]);
     } catch (error) {
       failed(error);
+      loadSources().catch(() => {});  // shows why the reload was refused
     } finally {
       button.disabled = false;
       button.focus();
