@@ -1,5 +1,5 @@
 """How well unanswered questions are grouped by meaning (gateway/knowledge/grouping.py), on
-bench/data/unanswered_paraphrases.tsv: 8 gaps asked 5 ways in 10 languages, and 10 unrelated
+bench/data/unanswered_paraphrases.tsv: 8 gaps asked 5 ways in 9 languages, and 10 unrelated
 questions that should each stay alone.
 
     python bench/grouping.py                       # thresholds 0.80 … 0.92, the configured embedder
