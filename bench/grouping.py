@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from gateway.knowledge.embedding import Embedder  # noqa: E402
 from gateway.state.store import Unanswered  # noqa: E402
 
 PARAPHRASES = ROOT / "bench" / "data" / "unanswered_paraphrases.tsv"
@@ -69,7 +70,7 @@ def labelled(pairs: Sequence[tuple[str, Unanswered]], groups: Sequence) -> list[
 
 
 def measure(
-    pairs: Sequence[tuple[str, Unanswered]], embedder: object, threshold: float, orders: int
+    pairs: Sequence[tuple[str, Unanswered]], embedder: Embedder, threshold: float, orders: int
 ) -> tuple[float, float, float, float]:
     """Mean groups, mean purity, lowest purity and mean completeness over ``orders`` random
     ask counts (the same ones for every threshold)."""
@@ -79,7 +80,7 @@ def measure(
     for seed in range(orders):
         counts = random.Random(seed)
         questions = [replace(q, count=counts.randint(1, 9)) for _, q in pairs]
-        grouped = grouping.group(questions, embedder, threshold)  # type: ignore[arg-type]
+        grouped = grouping.group(questions, embedder, threshold)
         results.append(scores([gap for gap, _ in pairs], labelled(pairs, grouped.groups)))
     return (
         statistics.mean(r[0] for r in results),

@@ -122,9 +122,9 @@ def group(
     meant = newest[:limit] if embedder is not None else []
     rest = newest[len(meant) :]
     groups: list[Group] = []
-    if meant:
+    if embedder is not None and meant:
         meant.sort(key=lambda q: (q.count, q.last_seen, q.id), reverse=True)
-        led = leaders(vectors(embedder, [q.question for q in meant]), threshold)  # type: ignore[arg-type]
+        led = leaders(vectors(embedder, [q.question for q in meant]), threshold)
         by_leader: dict[int, list[Unanswered]] = {}
         for question, leader in zip(meant, led, strict=True):
             by_leader.setdefault(leader, []).append(question)

@@ -242,3 +242,15 @@ async def test_without_an_embedder_only_the_same_text_is_grouped(serve_app, monk
         0,
     )
     assert sorted(len(item["members"]) for item in grouped["items"]) == [1, 2]
+
+
+async def test_a_reload_sees_a_file_changed_in_a_subfolder(client):
+    # The base reads subfolders; the reload's check for changed files must look there too.
+    (client.kb / "pets").mkdir()
+    add_dog_entry(client.kb / "pets")  # in a new folder under the base
+    reloaded = (await client.post("/api/v1/admin/knowledge/reload", headers=ADMIN)).json()
+    assert reloaded["entries"] == 178
+    sources = (await client.get("/api/v1/admin/sources", headers=ADMIN)).json()
+    assert [name.rsplit("/", 2)[-2:] for name in sources["last_reload"]["changed"]] == [
+        ["pets", "pets.jsonl"]
+    ]
