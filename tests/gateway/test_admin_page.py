@@ -4,12 +4,15 @@ unanswered questions grouped by meaning and the knowledge base's sources."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 import locales
 from tests.browser import chromium
+from tests.gateway.knowledge_copy import sample_copy
 from tests.processes import free_port, running, script
 
 pytestmark = pytest.mark.slow
@@ -24,15 +27,17 @@ AXE_OPTIONS = {
 
 
 @pytest.fixture(scope="module")
-def gateway_url(tmp_path_factory):
+def gateway(tmp_path_factory):
+    """The gateway's URL and its knowledge base's folder (a copy of the sample)."""
     folder = tmp_path_factory.mktemp("admin-page")
     port = free_port()
     env = {
+        "GATEWAY_KNOWLEDGE__PATHS": json.dumps([str(sample_copy(folder))]),
         "GATEWAY_STATE__DATABASE_URL": f"sqlite:///{folder / 'state.db'}",
         "ASSISTANT_ADMIN_TOKEN": TOKEN,
         "TEST_LOG_DIR": str(folder),
     }
-    with running([script("gateway"), "--port", str(port)], port, env) as url:
+    with running([script("gateway"), "--port", str(port)], port, env, timeout=180) as url:
         # A generous timeout: the first question loads the embedding model on a busy machine.
         with httpx.Client(base_url=url, timeout=60) as client:
             # Two ways of asking one gap first, so that the cat's (asked last) leads the list.
@@ -46,7 +51,7 @@ def gateway_url(tmp_path_factory):
                     "/api/v1/feedback",
                     json={"message_id": answer["message_id"], "helpful": helpful, "comment": "…"},
                 )
-        yield url
+        yield url, folder / "kb"
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +79,8 @@ def sign_in(page, token: str = TOKEN) -> None:
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])
-def test_the_admin_page_has_no_accessibility_violations(browser, gateway_url, locale):
+def test_the_admin_page_has_no_accessibility_violations(browser, gateway, locale):
+    gateway_url, _ = gateway
     context = browser.new_context(locale=locale, accept_downloads=True)
     page = context.new_page()
     problems: list[str] = []
@@ -96,7 +102,8 @@ def test_the_admin_page_has_no_accessibility_violations(browser, gateway_url, lo
     context.close()
 
 
-def test_an_operator_works_the_page_with_the_keyboard(browser, gateway_url):
+def test_an_operator_works_the_page_with_the_keyboard(browser, gateway):
+    gateway_url, _ = gateway
     context = browser.new_context(locale="en", accept_downloads=True)
     page = context.new_page()
     page.goto(f"{gateway_url}/admin")
@@ -156,7 +163,9 @@ def test_an_operator_works_the_page_with_the_keyboard(browser, gateway_url):
     context.close()
 
 
-def test_one_gap_asked_two_ways_is_one_row_and_the_sources_are_listed(browser, gateway_url):
+def test_one_gap_asked_two_ways_is_one_row_and_the_sources_follow_a_reload(browser, gateway):
+    # Last in this module: it changes the knowledge base the others count entries of.
+    gateway_url, kb = gateway
     context = browser.new_context(locale="en")
     page = context.new_page()
     page.goto(f"{gateway_url}/admin")
@@ -189,4 +198,17 @@ def test_one_gap_asked_two_ways_is_one_row_and_the_sources_are_listed(browser, g
     page.locator("#knowledge-reload").click()
     page.locator("#sources-reload").filter(has_text="0 file(s) had changed").wait_for()
     assert page.locator("#sources-rows tr").count() == rows.count()
+
+    # A FAQ sheet with a row lacking its answer: after a reload the table shows it and why.
+    (kb / "faq.csv").write_text(
+        "问题,答案\n狗证怎么办,带身份证去派出所。\n猫证呢,\n", encoding="utf-8"
+    )
+    count = rows.count()
+    page.locator("#knowledge-reload").click()
+    page.locator("#sources-reload").filter(has_text="1 file(s) had changed").wait_for()
+    assert "178 entries" in caption.inner_text() and "1 problems" in caption.inner_text()
+    sheet = page.locator("#sources-rows tr", has_text="faq.csv")
+    assert rows.count() == count + 1
+    assert [sheet.locator("td").nth(n).inner_text() for n in (1, 2, 3)] == ["sheet", "1", "0"]
+    assert "faq.csv:3" in sheet.locator("ul.problems li").inner_text()
     context.close()
