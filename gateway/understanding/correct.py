@@ -453,6 +453,17 @@ class Corrector:
                 else:
                     single[first] = True
         suspicious = [a or b for a, b in zip(single, function, strict=True)]
+        # The positions inside a common word of the best reading (一个 in 补/一个): a window
+        # that starts or ends there takes a character out of a word the resident typed
+        # whole (补一 → 不一), which a slip does not do: it breaks a word, it does not make one
+        # out of a sound word's half.
+        inside = [False] * (len(text) + 1)
+        for first, after in pieces:
+            if (
+                after - first >= 2
+                and lexicon.freq(text[first:after]) >= options.known_word_frequency
+            ):
+                inside[first + 1 : after] = [True] * (after - first - 1)
         bar, general_bar = self._bars(text, pieces)
         fixed = self._protected_positions(text)
         lookalikes = self.lookalikes
@@ -503,6 +514,8 @@ class Corrector:
                     if not domain and any(start < b and a < end for a, b in names):
                         continue
                     if lexicon.freq(window) >= options.known_word_frequency:
+                        continue
+                    if inside[start] or inside[end]:
                         continue
                     # A curated term in the text stays as written, whatever reads better.
                     if any(
