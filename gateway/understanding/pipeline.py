@@ -131,23 +131,26 @@ class Pipeline:
                 analysis.autocorrected |= stage.corrective
         return analysis, tuple(changed_by)
 
-    def changed_questions(self, knowledge: KnowledgeBase) -> list[Analysis]:
-        """The analyses of the knowledge base's questions and phrasings whose words a stage
-        changes (a correction, a Cantonese or pinyin conversion; not normalizing or script).
+    def changed_questions(
+        self, knowledge: KnowledgeBase, limit: int | None = None
+    ) -> list[Analysis]:
+        """The analyses of the knowledge base's questions and phrasings (the first ``limit``
+        of them, or all) whose words a stage changes (a correction, a Cantonese or pinyin
+        conversion; not normalizing or script).
 
         Such a question, pressed as a suggestion, is answered as something else, or shown a
-        "did you mean" for the service's own words. Worked out once per base and per set of
+        "did you mean" for the service's own words. Worked out once per base, limit and set of
         stages and options, off the metrics: residents did not ask these."""
         signature = tuple((stage.name, repr(stage.options)) for stage in self.stages)
 
         def check(base: KnowledgeBase) -> list[Analysis]:
             analyses = (
                 self._run(question, "zh-CN", True, observe=False)[0]
-                for question in knowledge_questions(base)
+                for question in knowledge_questions(base)[:limit]
             )
             return [analysis for analysis in analyses if analysis.corrections]
 
-        return knowledge.derived(f"understanding.changed_questions {signature!r}", check)
+        return knowledge.derived(f"understanding.changed_questions {signature!r} {limit}", check)
 
 
 def _copy(analysis: Analysis) -> Analysis:
