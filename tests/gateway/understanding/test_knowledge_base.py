@@ -125,6 +125,9 @@ def test_a_pipeline_names_the_operator_s_questions_it_changes(tmp_path: Path):
     changed = pipeline.changed_questions(base)
     assert [analysis.original for analysis in changed] == ["佢嘅社保卡喺边度攞？"]
     assert changed[0].corrections[0].reason == "cantonese"
+    # The start checks a large base's first questions only: here the Cantonese one is the 4th.
+    assert pipeline.changed_questions(base, limit=3) == []
+    assert len(pipeline.changed_questions(base, limit=4)) == 1
 
 
 @pytest.mark.anyio
