@@ -121,7 +121,11 @@ class CantoneseMap:
         fixed = self._protected_positions(text)
         while end > 0:
             start, cantonese = back[end]
-            if cantonese and not any(fixed[start:end]) and not self._cuts_word(text, start, end):
+            if (
+                cantonese
+                and not any(fixed[start:end])
+                and not self._cuts_word(text, start, end, fixed)
+            ):
                 key = text[start:end]
                 mandarin, weight = entries[key]
                 found.append(Match(start, end, key, mandarin, weight))
@@ -138,14 +142,19 @@ class CantoneseMap:
                     fixed[start:end] = [True] * (end - start)
         return fixed
 
-    def _cuts_word(self, text: str, start: int, end: int) -> bool:
+    def _cuts_word(self, text: str, start: int, end: int, fixed: list[bool]) -> bool:
         """Whether the Cantonese word ``text[start:end]``, holding no Cantonese-only character,
-        breaks a common Mandarin word at either edge."""
+        breaks a common Mandarin word at either edge. A neighbour that belongs to a curated
+        term makes no such word: 点办公积金 is 点办 + 公积金, not 点 + 办公."""
         if end - start < 2 or self.markers.intersection(text[start:end]):
             return False
         frequency = self.lexicon.frequency
-        edges = (text[start - 1 : start + 1] if start else "", text[end - 1 : end + 1])
-        return any(frequency.get(pair, 0) >= CUT_WORD_FREQUENCY for pair in edges if len(pair) == 2)
+        edges = []
+        if start and not fixed[start - 1]:
+            edges.append(text[start - 1 : start + 1])
+        if end < len(text) and not fixed[end]:
+            edges.append(text[end - 1 : end + 1])
+        return any(frequency.get(pair, 0) >= CUT_WORD_FREQUENCY for pair in edges)
 
     def weight(self, text: str) -> float:
         return sum(match.weight for match in self.matches(text))

@@ -455,8 +455,9 @@ class Corrector:
         suspicious = [a or b for a, b in zip(single, function, strict=True)]
         # The positions inside a common word of the best reading (一个 in 补/一个): a window
         # that starts or ends there takes a character out of a word the resident typed
-        # whole (补一 → 不一), which a slip does not do: it breaks a word, it does not make one
-        # out of a sound word's half.
+        # whole (补一 → 不一). A slip may do that (居住正在哪: 正在; 申清末: 清末), but then into
+        # what residents ask this service about (居住证, 申请): into any other word it is
+        # more likely a chance reading of correct text.
         inside = [False] * (len(text) + 1)
         for first, after in pieces:
             if (
@@ -515,7 +516,8 @@ class Corrector:
                         continue
                     if lexicon.freq(window) >= options.known_word_frequency:
                         continue
-                    if inside[start] or inside[end]:
+                    service = replacement in lexicon.service
+                    if (inside[start] or inside[end]) and not service:
                         continue
                     # A curated term in the text stays as written, whatever reads better.
                     if any(
@@ -529,7 +531,7 @@ class Corrector:
                     if slip is None:
                         continue
                     kind, cost = slip
-                    need = bar if replacement in lexicon.service else general_bar(start, end)
+                    need = bar if service else general_bar(start, end)
                     if score - total < need + cost:
                         exact = self._score_replaced(text, forward, start, end, replacement)
                         score = max(score, exact)
