@@ -52,10 +52,13 @@ from gateway.text import markdown_to_text
 from gateway.translation.service import TranslationService
 from gateway.translation.stream import Piece, StreamedTranslation
 from gateway.understanding.base import Analysis
-from gateway.understanding.pipeline import Pipeline
+from gateway.understanding.pipeline import Pipeline, describe_change, knowledge_questions
 from gateway.understanding.reply import did_you_mean, in_resident_script
 
 log = logging.getLogger("gateway.chat")
+#: Questions and phrasings of the knowledge base checked at start for changes understanding
+#: would make (about a millisecond each: a few seconds at most); `gateway kb sources` checks all.
+CHECKED_AT_START = 5000
 
 
 def masked(text: str) -> str:
@@ -175,6 +178,20 @@ class ChatService:
     async def _learn(self, knowledge: KnowledgeBase) -> None:
         """Teach the understanding pipeline the knowledge base's words."""
         await anyio.to_thread.run_sync(self.pipeline.learn, knowledge)
+        changed = await anyio.to_thread.run_sync(
+            self.pipeline.changed_questions, knowledge, CHECKED_AT_START
+        )
+        if changed:
+            asked = len(knowledge_questions(knowledge))
+            part = f" (the first {CHECKED_AT_START} of {asked} checked)"
+            log.warning(
+                "understanding changes %d of the knowledge base's questions and phrasings%s, "
+                "so residents who press or type them ask something else (`gateway kb sources` "
+                "lists them all): %s",
+                len(changed),
+                part if asked > CHECKED_AT_START else "",
+                "; ".join(describe_change(analysis) for analysis in changed[:3]),
+            )
         # Millions of long-lived objects (lexicons, indexes): out of the cyclic collector's
         # sight, or each of its full passes stalls every request for 0.1–0.3 s.
         gc.freeze()

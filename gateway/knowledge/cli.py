@@ -1,7 +1,8 @@
 """``gateway kb``: the knowledge base's tools: ``build`` (the retrieval index into
 ``[knowledge] index_dir``: only texts not embedded before are embedded, with a progress bar, so
 the gateway then starts from the kept vectors in seconds), ``sources`` (what each file gave,
-and its problems) and ``crawl`` (a site's pages into a folder the base reads).
+its problems, and the questions understanding would change) and ``crawl`` (a site's pages
+into a folder the base reads).
 
 Each subcommand is a module-level function registered in :func:`register`; another adds
 itself the same way (``commands.add_parser(...)`` with ``set_defaults(run=...)``).
@@ -14,9 +15,12 @@ import asyncio
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway.config import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from gateway.knowledge.entries import KnowledgeBase
 
 
 def register(subparsers: Any) -> argparse._SubParsersAction:
@@ -35,10 +39,13 @@ def register(subparsers: Any) -> argparse._SubParsersAction:
     build.set_defaults(run=_build)
     sources = commands.add_parser(
         "sources",
-        help="each file of the knowledge base: kind, entries, passages, problems",
+        help="each file of the knowledge base: kind, entries, passages, problems; the "
+        "questions understanding would change",
         description="Read the configured knowledge base and print, for each file, its kind, "
-        "how many entries and passages it gave and its problems. Exits 1 when a problem stops "
-        "the base loading (curated .jsonl entries, kb.json), as it would stop the gateway.",
+        "how many entries and passages it gave and its problems, then the questions and "
+        "phrasings whose words understanding would change (the gateway warns of them at "
+        "start). Exits 1 when a problem stops the base loading (curated .jsonl entries, "
+        "kb.json), as it would stop the gateway.",
     )
     sources.add_argument("--config", help="TOML configuration file")
     sources.set_defaults(run=_sources)
@@ -94,6 +101,21 @@ def _sources(args: argparse.Namespace) -> None:
     print("{files} file(s): {entries} entries, {passages} passages, {problems} problem(s)".format(
         **base.source_totals()
     ))  # fmt: skip
+    if base.entries:
+        _changed_questions(settings, base)
+
+
+def _changed_questions(settings: Settings, base: KnowledgeBase) -> None:
+    """The base's questions and phrasings that understanding would change (the gateway warns
+    of them at start): each would be answered as something else."""
+    from gateway.understanding.pipeline import Pipeline, describe_change
+
+    pipeline = Pipeline.from_config(settings.understanding)
+    pipeline.learn(base)
+    changed = pipeline.changed_questions(base)
+    print(f"{len(changed)} question(s) or phrasing(s) that understanding changes")
+    for analysis in changed:
+        print(f"  {describe_change(analysis)}")
 
 
 def _crawl(args: argparse.Namespace) -> None:

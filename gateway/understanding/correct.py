@@ -453,6 +453,18 @@ class Corrector:
                 else:
                     single[first] = True
         suspicious = [a or b for a, b in zip(single, function, strict=True)]
+        # The positions inside a common word of the best reading (一个 in 补/一个): a window
+        # that starts or ends there takes a character out of a word the resident typed
+        # whole (补一 → 不一). A slip may do that (居住正在哪: 正在; 申清末: 清末), but then into
+        # what residents ask this service about (居住证, 申请): into any other word it is
+        # more likely a chance reading of correct text.
+        inside = [False] * (len(text) + 1)
+        for first, after in pieces:
+            if (
+                after - first >= 2
+                and lexicon.freq(text[first:after]) >= options.known_word_frequency
+            ):
+                inside[first + 1 : after] = [True] * (after - first - 1)
         bar, general_bar = self._bars(text, pieces)
         fixed = self._protected_positions(text)
         lookalikes = self.lookalikes
@@ -504,6 +516,9 @@ class Corrector:
                         continue
                     if lexicon.freq(window) >= options.known_word_frequency:
                         continue
+                    service = replacement in lexicon.service
+                    if (inside[start] or inside[end]) and not service:
+                        continue
                     # A curated term in the text stays as written, whatever reads better.
                     if any(
                         fixed[i] and window[i - start] != replacement[i - start]
@@ -516,7 +531,7 @@ class Corrector:
                     if slip is None:
                         continue
                     kind, cost = slip
-                    need = bar if replacement in lexicon.service else general_bar(start, end)
+                    need = bar if service else general_bar(start, end)
                     if score - total < need + cost:
                         exact = self._score_replaced(text, forward, start, end, replacement)
                         score = max(score, exact)

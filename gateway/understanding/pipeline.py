@@ -105,7 +105,9 @@ class Pipeline:
             self._cache[key] = (_copy(analysis), changed_by)
         return analysis
 
-    def _run(self, text: str, locale: str, correct: bool) -> tuple[Analysis, tuple[str, ...]]:
+    def _run(
+        self, text: str, locale: str, correct: bool, observe: bool = True
+    ) -> tuple[Analysis, tuple[str, ...]]:
         analysis = Analysis(original=text, text=text, locale=locale, correct=correct)
         changed_by: list[str] = []
         for stage in self.stages:
@@ -118,14 +120,37 @@ class Pipeline:
             try:
                 stage.apply(analysis)
             finally:
-                metrics.stage_histogram(stage.name).observe(time.perf_counter() - started)
+                if observe:
+                    metrics.stage_histogram(stage.name).observe(time.perf_counter() - started)
             if len(analysis.trace) == steps:  # the stage had nothing to do: say so in the trace
                 analysis.trace.append(Step(stage.name, before, before))
             if analysis.text != before:
-                metrics.CORRECTIONS.labels(stage.name).inc()
+                if observe:
+                    metrics.CORRECTIONS.labels(stage.name).inc()
                 changed_by.append(stage.name)
                 analysis.autocorrected |= stage.corrective
         return analysis, tuple(changed_by)
+
+    def changed_questions(
+        self, knowledge: KnowledgeBase, limit: int | None = None
+    ) -> list[Analysis]:
+        """The analyses of the knowledge base's questions and phrasings (the first ``limit``
+        of them, or all) whose words a stage changes (a correction, a Cantonese or pinyin
+        conversion; not normalizing or script).
+
+        Such a question, pressed as a suggestion, is answered as something else, or shown a
+        "did you mean" for the service's own words. Worked out once per base, limit and set of
+        stages and options, off the metrics: residents did not ask these."""
+        signature = tuple((stage.name, repr(stage.options)) for stage in self.stages)
+
+        def check(base: KnowledgeBase) -> list[Analysis]:
+            analyses = (
+                self._run(question, "zh-CN", True, observe=False)[0]
+                for question in knowledge_questions(base)[:limit]
+            )
+            return [analysis for analysis in analyses if analysis.corrections]
+
+        return knowledge.derived(f"understanding.changed_questions {signature!r} {limit}", check)
 
 
 def _copy(analysis: Analysis) -> Analysis:
@@ -136,6 +161,12 @@ def _copy(analysis: Analysis) -> Analysis:
         corrections=list(analysis.corrections),
         notes=dict(analysis.notes),
     )
+
+
+def describe_change(analysis: Analysis) -> str:
+    """``'question' → 'what is sent on' (the stages' corrections)``, for operators."""
+    reasons = ", ".join(f"{c.original}→{c.replacement} ({c.reason})" for c in analysis.corrections)
+    return f"{analysis.original!r} → {analysis.text!r} ({reasons})"
 
 
 def pipeline_for(settings: Settings) -> Pipeline:

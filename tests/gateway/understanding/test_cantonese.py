@@ -42,6 +42,15 @@ def test_longest_match_and_mandarin_words_kept_whole(understand):
     assert understand("我哋嘅關係證明點樣開").text == "我们的关系证明怎样开"  # 關係 stays
 
 
+def test_a_cantonese_word_that_cuts_a_common_mandarin_word_is_read_as_mandarin(understand):
+    # 点补 (how to replace) would take 补 out of 补贴 (allowance, 586 in jieba's dictionary).
+    analysis = understand("政府是不是每年给老人发点补贴")
+    assert analysis.language == "zh" and analysis.text == "政府是不是每年给老人发点补贴"
+    assert understand("社保卡点补").text == "社保卡怎么补"
+    # 办公 is no Mandarin word here: its 公 belongs to the curated term 公积金.
+    assert understand("点办公积金提取").text == "怎么办公积金提取"
+
+
 def test_each_translated_word_is_reported(understand):
     analysis = understand("佢冇身份證點辦")
     assert [(c.original, c.replacement, c.reason) for c in analysis.corrections] == [

@@ -47,6 +47,15 @@ def test_correct_questions_come_out_unchanged(understand):
         assert analysis.text == text and not analysis.changed
 
 
+def test_no_correction_takes_a_character_out_of_a_word_typed_whole(understand):
+    # 补/一个: 不一 would be a word, but only by taking 一 out of 一个.
+    assert understand("补一个户口本要多少钱").corrections == []
+    assert understand("身份增丢了怎么补一个").text == "身份证丢了怎么补一个"
+    # Into a service word a slip may take half of one (居住正/在哪: 正在; 申清/末: 清末).
+    assert understand("社保卡居住正在哪办").text == "社保卡居住证在哪办"
+    assert understand("社保怎么申清末成年人办身份证").text == "社保怎么申请未成年人办身份证"
+
+
 def test_ask_as_typed_skips_correction(understand):
     analysis = understand("社宝怎么交", correct=False)
     assert analysis.text == "社宝怎么交"
