@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import logging
-import unicodedata
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import aclosing
@@ -56,13 +55,6 @@ from gateway.understanding.pipeline import Pipeline
 from gateway.understanding.reply import did_you_mean, in_resident_script
 
 log = logging.getLogger("gateway.chat")
-
-
-def masked(text: str) -> str:
-    """What a caller sent, as the gateway may pass it on or keep it: personal numbers hidden
-    (full-width digits folded first). The one masking of everything but the question itself,
-    which understanding has normalized already."""
-    return pii.mask(unicodedata.normalize("NFKC", text)).text
 
 
 @dataclass(slots=True)
@@ -226,13 +218,15 @@ class ChatService:
             language=language,
             session_id=session_id or uuid.uuid4().hex,
             locale=locale,
-            original=masked(message),
+            original=pii.mask(message).text,
             agent=agent,
         )
         query = self.safety.review_question(query, notices, found.kinds)
         turns = None
         if history is not None:
-            turns = [Turn(turn.role, masked(turn.content)) for turn in history if turn.content]
+            turns = [
+                Turn(turn.role, pii.mask(turn.content).text) for turn in history if turn.content
+            ]
         return Prepared(
             query,
             notices,
@@ -418,7 +412,7 @@ class ChatService:
     async def feedback(self, message_id: str, helpful: bool, comment: str | None) -> None:
         """Keep a rating with what it rates (on whichever worker that was answered), and tell
         the back end that answered."""
-        comment = masked(comment or "")
+        comment = pii.mask(comment or "").text
         try:
             record = await self.records.get(message_id)
         except Exception:
