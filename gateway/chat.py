@@ -200,12 +200,16 @@ class ChatService:
         when it keeps the conversation itself; otherwise the session's are used); raise
         ``GatewayError`` for unusable input. ``plain_text=False``: leave ``answer_text`` empty
         (for callers that never show it)."""
-        analysis = self.pipeline.run(message, locale, correct=correct)
+        # Masked before understanding too: a typo correction could turn a number in Chinese
+        # numerals into something no longer recognisable (三四 → 三十).
+        typed = pii.mask(message)
+        analysis = self.pipeline.run(typed.text, locale, correct=correct)
         found = pii.mask(analysis.text)
+        hidden = [kind for kind in pii.LABELS if kind in typed.kinds + found.kinds]
         notices = []
-        if found.findings:
+        if hidden:
             separator = locales.text("pii.separator", locale)
-            kinds = separator.join(locales.text(f"pii.{kind}", locale) for kind in found.kinds)
+            kinds = separator.join(locales.text(f"pii.{kind}", locale) for kind in hidden)
             notices.append(
                 Notice(
                     code="personal_data_hidden",
@@ -218,10 +222,10 @@ class ChatService:
             language=language,
             session_id=session_id or uuid.uuid4().hex,
             locale=locale,
-            original=pii.mask(message).text,
+            original=typed.text,
             agent=agent,
         )
-        query = self.safety.review_question(query, notices, found.kinds)
+        query = self.safety.review_question(query, notices, hidden)
         turns = None
         if history is not None:
             turns = [

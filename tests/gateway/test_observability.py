@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-
-from gateway import logs
-from gateway.config import LoggingConfig
 
 pytestmark = pytest.mark.anyio
 
@@ -118,16 +114,6 @@ async def test_every_response_carries_a_request_id(client):
     # Anything that is not a UUID is replaced, so logs cannot be forged through the header.
     forged = await client.get("/healthz", headers={"X-Request-ID": "x\nlevel=ERROR"})
     assert forged.headers["X-Request-ID"] != "x\nlevel=ERROR"
-
-
-@pytest.fixture
-def json_logs():
-    stream = io.StringIO()
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level)
-    logs.configure(LoggingConfig(format="json", level="info"), stream=stream)
-    yield stream
-    root.handlers, root.level = saved[0], saved[1]
 
 
 async def test_logs_are_json_lines_with_the_request_id_and_no_personal_data(client, json_logs):
