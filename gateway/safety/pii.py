@@ -31,9 +31,12 @@ the side of hiding.
 
 from __future__ import annotations
 
+import array
 import bisect
 import datetime as dt
+import itertools
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 
@@ -65,17 +68,23 @@ _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\u30fc"
 _DOTS = "\u00b7\u30fb\uff65\u3002\uff61"
 
 
+def _characters(*ranges: range) -> str:
+    # Built by decoding, not chr() one by one: this runs at import, for 130,000 characters.
+    codes = array.array("I", itertools.chain(*ranges)).tobytes()
+    return codes.decode(f"utf-32-{sys.byteorder[0]}e")
+
+
 def _fold_table() -> tuple[dict[int, str | None], frozenset[int]]:
-    table: dict[int, str | None] = {}
-    invisible: set[int] = set()
-    for code in range(0x80, 0x20000):
-        char = chr(code)
-        digit = unicodedata.decimal(char, None)
-        if digit is not None:
-            table[code] = str(digit)
-        elif unicodedata.category(char) == "Cf" or 0xFE00 <= code <= 0xFE0F:
-            # Zero-width spaces and joiners, soft hyphens, bidi marks, variation selectors.
-            invisible.add(code)
+    # Every script's decimal digits (all below U+20000); Python's \d is exactly these.
+    digits = re.findall(r"\d", _characters(range(0x80, 0xD800), range(0xE000, 0x20000)))
+    table: dict[int, str | None] = {ord(char): str(unicodedata.decimal(char)) for char in digits}
+    # Zero-width spaces and joiners, soft hyphens, bidi marks (the format characters of the
+    # basic plane, none of them printable), the tags and the variation selectors.
+    basic = _characters(range(0x80, 0xD800), range(0xE000, 0x10000))
+    unprintable = itertools.filterfalse(str.isprintable, basic)
+    invisible = {ord(char) for char in unprintable if unicodedata.category(char) == "Cf"}
+    invisible |= {0xE0001, *range(0xE0020, 0xE0080), *range(0xFE00, 0xFE10)}
+    invisible |= set(range(0xE0100, 0xE01F0))
     # Full-width letters and the punctuation numbers and addresses are written with (not the
     # full-width comma or question mark of every Chinese sentence: nothing to fold there).
     letters = [*range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)]
