@@ -24,9 +24,10 @@ and every stretch of whole digit groups in a run is tried, longest first:
 - landlines: ``0`` and an area code (``10``, ``2x``, or three digits from ``3``), then seven or
   eight digits from ``2``; or the same after ``+86`` without the ``0`` (``+86 10 6234 5632``).
 
-A number glued to a longer digit run is not one (``2026年``, ``3000元``, ``12345`` stay), and the
-search looks at nothing but digits in runs, so it costs little on ordinary text. Masking errs on
-the side of hiding.
+Years, amounts, dates and hotlines stay (``2026年``, ``3000元``, ``2026-01-01``, ``12345``): no
+run of theirs has the shape above, and a number is only found on whole digit groups, never in the
+middle of a longer one. Text with fewer than six digits is returned unsearched. Masking errs on
+the side of hiding (docs/privacy.md lists what is masked and what is not).
 """
 
 from __future__ import annotations

@@ -144,11 +144,14 @@ def test_every_written_form_is_masked(before, form, after):
 OPTIONS = 'base_url = "{url}/v1"\nmodel = "m"\nbreaker_failures = 1000000'
 
 
-def test_no_written_form_leaves_the_gateway_or_is_kept(serve_app, json_logs):
+def test_no_written_form_leaves_the_gateway_or_is_kept(serve_app, json_logs, monkeypatch):
     """One gateway for all examples (an app per example would take minutes): each example
     asks a question, sends earlier turns to the OpenAI facade, rates with a comment and requests
     a path holding the number; then every request the back end got, every unanswered and
-    feedback row and every JSON log line is searched for its digits."""
+    feedback row, the admin exports of both and every JSON log line is searched for its
+    digits."""
+    monkeypatch.setenv("ASSISTANT_ADMIN_TOKEN", "operator-token")
+    admin = {"Authorization": "Bearer operator-token"}
     toml = (
         '[[backends]]\nname = "engine"\ntype = "openai"\n{options}\n\n'
         '[[routes]]\nbackends = ["engine"]\n'
@@ -190,9 +193,14 @@ def test_no_written_form_leaves_the_gateway_or_is_kept(serve_app, json_logs):
                 portal.call(lambda: post("/api/v1/feedback", json=rating))
                 portal.call(lambda: client.get(f"/api/v1/x/{quote(typed)}?q={quote(typed)}"))
                 rows = portal.call(service.store.unanswered) + portal.call(service.store.feedback)
+                exports = [
+                    portal.call(lambda path=path: client.get(path, headers=admin)).text
+                    for path in ("/api/v1/admin/unanswered.csv", "/api/v1/admin/feedback.csv")
+                ]
                 received = json.dumps(server.requests[asked:], ensure_ascii=False)
                 assert len(server.requests) > asked, "the question reached the back end"
-                for text in (received, str(rows), json_logs.getvalue()[logged:]):
+                assert "居住证怎么办理" in exports[0] and "居住证怎么办理" in exports[1]
+                for text in (received, str(rows), *exports, json_logs.getvalue()[logged:]):
                     assert_hidden(text, number)
                     assert_hidden(text, earlier_number)
                 assert "[" in received
