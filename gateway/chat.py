@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import logging
-import unicodedata
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import aclosing
@@ -59,13 +58,6 @@ log = logging.getLogger("gateway.chat")
 #: Questions and phrasings of the knowledge base checked at start for changes understanding
 #: would make (about a millisecond each: a few seconds at most); `gateway kb sources` checks all.
 CHECKED_AT_START = 5000
-
-
-def masked(text: str) -> str:
-    """What a caller sent, as the gateway may pass it on or keep it: personal numbers hidden
-    (full-width digits folded first). The one masking of everything but the question itself,
-    which understanding has normalized already."""
-    return pii.mask(unicodedata.normalize("NFKC", text)).text
 
 
 @dataclass(slots=True)
@@ -225,12 +217,16 @@ class ChatService:
         when it keeps the conversation itself; otherwise the session's are used); raise
         ``GatewayError`` for unusable input. ``plain_text=False``: leave ``answer_text`` empty
         (for callers that never show it)."""
-        analysis = self.pipeline.run(message, locale, correct=correct)
+        # Masked before understanding too: a typo correction could turn a number in Chinese
+        # numerals into something no longer recognisable (三四 → 三十).
+        typed = pii.mask(message)
+        analysis = self.pipeline.run(typed.text, locale, correct=correct)
         found = pii.mask(analysis.text)
+        hidden = [kind for kind in pii.LABELS if kind in typed.kinds + found.kinds]
         notices = []
-        if found.findings:
+        if hidden:
             separator = locales.text("pii.separator", locale)
-            kinds = separator.join(locales.text(f"pii.{kind}", locale) for kind in found.kinds)
+            kinds = separator.join(locales.text(f"pii.{kind}", locale) for kind in hidden)
             notices.append(
                 Notice(
                     code="personal_data_hidden",
@@ -243,13 +239,15 @@ class ChatService:
             language=language,
             session_id=session_id or uuid.uuid4().hex,
             locale=locale,
-            original=masked(message),
+            original=typed.text,
             agent=agent,
         )
-        query = self.safety.review_question(query, notices, found.kinds)
+        query = self.safety.review_question(query, notices, hidden)
         turns = None
         if history is not None:
-            turns = [Turn(turn.role, masked(turn.content)) for turn in history if turn.content]
+            turns = [
+                Turn(turn.role, pii.mask(turn.content).text) for turn in history if turn.content
+            ]
         return Prepared(
             query,
             notices,
@@ -435,7 +433,7 @@ class ChatService:
     async def feedback(self, message_id: str, helpful: bool, comment: str | None) -> None:
         """Keep a rating with what it rates (on whichever worker that was answered), and tell
         the back end that answered."""
-        comment = masked(comment or "")
+        comment = pii.mask(comment or "").text
         try:
             record = await self.records.get(message_id)
         except Exception:

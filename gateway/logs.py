@@ -2,9 +2,11 @@
 
 ``json`` (the default): one JSON object a line — time, level, logger, message, the request id
 (``X-Request-ID``, made up when the client sent none) and any extra fields — for log
-collectors; ``text`` for people. Every message passes through the personal-number masking
-(gateway/safety/pii.py) before it is written, whatever logged it; client addresses are never
-logged (uvicorn's own access log is replaced by ``gateway.access``, which has none).
+collectors; ``text`` for people. Every field of every record — the message, the fields passed as
+``extra`` (the access log's ``path``), a formatted exception — passes through the
+personal-number masking (gateway/safety/pii.py) before it is written, whatever logged it;
+client addresses and query strings are never logged (uvicorn's own access log is replaced by
+``gateway.access``, which has neither).
 """
 
 from __future__ import annotations
@@ -32,18 +34,31 @@ class RequestId(CorrelationIdFilter):
         return True
 
 
+#: The attributes every record has; any other was passed as ``extra`` and is written as a field.
+_RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
 class MaskPersonalData(logging.Filter):
-    """The message with personal numbers masked (a back end's error may quote a question)."""
+    """Every field with personal numbers masked (a back end's error may quote a question, a
+    request path may hold a number)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         masked = pii.mask(message).text
         if masked != message:
             record.msg, record.args = masked, None
+        fields = vars(record)
+        for name, value in fields.items():
+            if name not in _RECORD_ATTRIBUTES and isinstance(value, str):
+                fields[name] = pii.mask(value).text
         if record.exc_info and record.exc_info[1] is not None:
             # Exceptions are formatted later; format them now, masked.
-            record.exc_text = pii.mask(logging.Formatter().formatException(record.exc_info)).text
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
             record.exc_info = None
+        if record.exc_text:
+            record.exc_text = pii.mask(record.exc_text).text
+        if record.stack_info:
+            record.stack_info = pii.mask(record.stack_info).text
         return True
 
 

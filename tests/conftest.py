@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import io
+import logging
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from gateway import logs
 from gateway.app import create_app
 from gateway.chat import ChatService
-from gateway.config import Settings, load_settings
+from gateway.config import LoggingConfig, Settings, load_settings
+
+
+@pytest.fixture
+def json_logs() -> Iterator[io.StringIO]:
+    """The gateway's own JSON logging (gateway/logs.py), written to the stream yielded."""
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    logs.configure(LoggingConfig(format="json", level="info"), stream=stream)
+    yield stream
+    root.handlers, root.level = saved[0], saved[1]
 
 
 @pytest.fixture
