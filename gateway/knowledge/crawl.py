@@ -120,7 +120,6 @@ async def crawl(
             wait = last_request.get(origin, -1e9) + delay - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
-            last_request[origin] = time.monotonic()
             try:
                 async with client.stream("GET", url) as response:
                     body = bytearray()
@@ -131,6 +130,9 @@ async def crawl(
                     return Fetched(response.status_code, response.headers, bytes(body))
             except httpx.HTTPError as exc:
                 return f"unreachable ({type(exc).__name__}: {exc})"
+            finally:
+                # From the end of one reply: a slow site is given its delay in full.
+                last_request[origin] = time.monotonic()
 
         while queue and len(result.saved) < options.max_pages:
             url = queue.popleft()
