@@ -284,7 +284,7 @@ class ChatService:
         outcome: tuple[Backend, Answer] | None = None
         try:
             answering = self.router.stream(plan, conversation.backend_ids)
-            async with aclosing(self.safety.review(answering, query)) as reviewed:
+            async with aclosing(self.safety.review(answering, query, live)) as reviewed:
                 async for backend, event in reviewed:
                     if isinstance(event, Done):
                         outcome = backend, event.answer

@@ -8,16 +8,19 @@ keeps settled ones in Redis too, for workers that do not share one database.
 
 The writes are grouped: one writer per worker takes every record waiting while its last
 transaction ran into the next one, so thirty-two questions answered at once cost one
-transaction, not sixty-four. A question still waits for its own record to be kept before any
-back end is asked; a reply does not wait for its settling (a rating on this worker sees the
-records still waiting; one on another worker that finds its record unsettled reads it again a
-few times within a second). Records older than ``[state] answer_days`` are forgotten: once at
-start-up and then once an hour, by the writer between two of its transactions.
+transaction, not sixty-four, and settled records wait up to :data:`SETTLE_WAIT` for the next
+question's (one transaction a question, one after another). A question still waits for its
+own record to be kept before any back end is asked; a reply does not wait for its settling (a
+rating on this worker sees the records still waiting; one on another worker that finds its
+record unsettled reads it again a few times within a second). Records older than ``[state]
+answer_days`` are forgotten: once at start-up and then once an hour, by the writer between
+two of its transactions.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -36,6 +39,8 @@ __all__ = ["AnswerRecord", "AnswerRecords", "RedisAnswerRecords"]
 
 #: Seconds between two prunings of old records.
 PRUNE_EVERY = 3600.0
+#: Seconds settled records wait for a question to be kept with them in one transaction.
+SETTLE_WAIT = 0.1
 #: Pauses (seconds) before reading again a record still ``asked`` when it is rated.
 SETTLING = (0.01, 0.05, 0.2, 0.5)
 
@@ -51,12 +56,15 @@ class AnswerRecords:
         self._settled: dict[str, AnswerRecord] = {}
         self._writing: dict[str, AnswerRecord] = {}
         self._writer: asyncio.Task[None] | None = None
+        #: Set when a question is waiting to be kept (or at shutdown): settles wait no more.
+        self._hurry = asyncio.Event()
         self._next_prune = 0.0
 
     async def asked(self, record: AnswerRecord) -> None:
         """Keep the question before any back end is asked (returns once it is written)."""
         kept = asyncio.get_running_loop().create_future()
         self._asked.append((record, kept))
+        self._hurry.set()
         self._write()
         await kept
 
@@ -88,6 +96,7 @@ class AnswerRecords:
     async def flush(self) -> None:
         """Wait until every record handed over so far is written (at shutdown)."""
         while self._writer is not None and not self._writer.done():
+            self._hurry.set()
             await asyncio.shield(self._writer)
 
     def _write(self) -> None:
@@ -96,6 +105,11 @@ class AnswerRecords:
 
     async def _run(self) -> None:
         while self._asked or self._settled:
+            if not self._asked:
+                # Only settles: with the next question's record they cost one transaction.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._hurry.wait(), SETTLE_WAIT)
+            self._hurry.clear()
             asked, self._asked = self._asked, []
             self._writing, self._settled = self._settled, {}
             try:
