@@ -149,7 +149,8 @@ class ChatService:
     async def _recover(self) -> None:
         """Questions a stopped worker was answering are counted unanswered. Only those asked
         longer ago than the slowest route can take (each of its back ends timing out in turn,
-        and a minute for clocks and stores): younger ones may be answered by a worker alive."""
+        and a minute for clocks and stores): younger ones may be answered by a worker alive.
+        Then the records older than ``[state] answer_days`` are forgotten."""
         timeouts = {config.name: config.timeout for config in self.settings.backends}
         slowest = max(
             (
@@ -166,6 +167,10 @@ class ChatService:
             return
         if recovered:
             log.warning("%d questions were interrupted by a stop; kept as unanswered", recovered)
+        try:
+            await self.records.prune()
+        except Exception:
+            log.exception("could not forget old answer records")
 
     async def _learn(self, knowledge: KnowledgeBase) -> None:
         """Teach the understanding pipeline the knowledge base's words."""
@@ -193,6 +198,7 @@ class ChatService:
             await backend.aclose()
         await self.sessions.aclose()
         await self.translation.aclose()
+        await self.records.flush()
         await self.store.aclose()
         await self.services.aclose()
 
@@ -293,7 +299,7 @@ class ChatService:
         outcome: tuple[Backend, Answer] | None = None
         try:
             answering = self.router.stream(plan, conversation.backend_ids)
-            async with aclosing(self.safety.review(answering, query)) as reviewed:
+            async with aclosing(self.safety.review(answering, query, live)) as reviewed:
                 async for backend, event in reviewed:
                     if isinstance(event, Done):
                         outcome = backend, event.answer

@@ -118,8 +118,8 @@ class StateConfig(Section):
     migrate: bool = True
     #: Connections each worker keeps open to a database server (not SQLite).
     pool_size: int = Field(5, ge=1)
-    #: With ``[redis] url`` set: days an answer's record (what its feedback is tied to) is
-    #: kept in Redis.
+    #: Days an answer's record (what its feedback is tied to) is kept, in the database and,
+    #: with ``[redis] url`` set, in Redis: a rating that comes later is kept without it.
     answer_days: float = Field(30.0, gt=0)
 
 

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import httpx
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from cachetools import LRUCache
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway import extensions
-from gateway.config import ConfigError, KnowledgeConfig, describe
+from gateway.config import ConfigError, KnowledgeConfig
 
 GROUP = "gateway.embedders"
 
@@ -31,19 +31,15 @@ class EmbeddingError(Exception):
     """The embedder failed (the server is down, answered something else …)."""
 
 
-class NoOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Embedder(ABC):
-    """Subclasses set ``name`` and, when they take options, ``Options``."""
+class Embedder(extensions.Extension, ABC):
+    """Subclasses set ``name`` and, when they take options, ``Options``; made by
+    ``extensions.create`` (:func:`create`)."""
 
     name: ClassVar[str]
-    Options: ClassVar[type[BaseModel]] = NoOptions
 
     def __init__(self, options: BaseModel) -> None:
         self.options = options
-        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._queries: LRUCache[str, np.ndarray] = LRUCache(maxsize=1024)
         self._lock = threading.Lock()
 
     @property
@@ -68,14 +64,11 @@ class Embedder(ABC):
         back end read the same question one after the other."""
         with self._lock:
             found = self._queries.get(text)
-            if found is not None:
-                self._queries.move_to_end(text)
-                return found
+        if found is not None:
+            return found
         vector = self._embed([text], True)[0]
         with self._lock:
             self._queries[text] = vector
-            while len(self._queries) > 1024:
-                self._queries.popitem(last=False)
         return vector
 
     def close(self) -> None:
@@ -220,13 +213,11 @@ def create(config: KnowledgeConfig) -> Embedder | None:
     """The configured embedder, its options checked; None when ``embedder = "none"``."""
     if config.embedder == "none":
         return None
-    try:
-        embedder_class: type[Embedder] = extensions.load(GROUP, config.embedder)
-        options = embedder_class.Options.model_validate(
-            config.embedder_options.get(config.embedder, {})
-        )
-    except extensions.UnknownExtension as exc:
-        raise ConfigError(str(exc)) from exc
-    except ValidationError as exc:
-        raise ConfigError(f"embedder {config.embedder!r}: {describe(exc)}") from exc
-    return embedder_class(options)
+    return extensions.create(
+        GROUP,
+        config.embedder,
+        Embedder,
+        config.embedder_options.get(config.embedder, {}),
+        None,
+        label=f"embedder {config.embedder!r}",
+    )

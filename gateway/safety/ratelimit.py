@@ -58,7 +58,10 @@ class SweptMemoryStorage(MemoryStorage):
         super().__init__()
         self._next_sweep = 0.0
 
-    # limits calls this (a name-mangled private method) on every hit.
+    # limits calls this (a name-mangled private method) on every hit. Overridden, not
+    # configured: limits (5.8) has no public way to space or turn off its sweep — no option of
+    # MemoryStorage or storage_from_string, and its ``timer`` task is as internal — so the
+    # dependency stays below the next major (pyproject.toml), which may rename this.
     async def _MemoryStorage__schedule_expiry(self) -> None:
         now = time.monotonic()
         if now >= self._next_sweep:

@@ -242,11 +242,12 @@ class Safety:
         return kept
 
     async def review(
-        self, events: AsyncIterator[tuple[Backend, Event]], query: Query
+        self, events: AsyncIterator[tuple[Backend, Event]], query: Query, live: bool = True
     ) -> AsyncIterator[tuple[Backend, Event]]:
         """The router's events, reviewed before any piece reaches the resident. The review
         starts again when another back end takes over (the router failed over: nothing of
-        the first one's answer was shown)."""
+        the first one's answer was shown). Not ``live`` (the reply is collected, nobody sees
+        its pieces): only the complete answer is reviewed, as a whole."""
         review = StreamReview(self, query)
         async with aclosing(events):  # type: ignore[type-var]
             async for backend, event in events:
@@ -257,6 +258,8 @@ class Safety:
                     for piece in review.finish(event.answer):
                         yield backend, piece
                     return
+                if not live:
+                    continue
                 for piece in review.feed(event):
                     yield backend, piece
                 if review.withdrawn:

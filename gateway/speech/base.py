@@ -13,6 +13,8 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from gateway.extensions import Extension
+
 
 class SpeechError(Exception):
     """The engine could not do what was asked (unreachable, refused, broken output)."""
@@ -32,7 +34,7 @@ class Audio:
     media_type: str
 
 
-class Speaker(ABC):
+class Speaker(Extension, ABC):
     """Text to speech."""
 
     name: ClassVar[str]
@@ -56,7 +58,7 @@ class Speaker(ABC):
         """``text`` spoken in ``language`` (one of :meth:`languages`)."""
 
 
-class Transcriber(ABC):
+class Transcriber(Extension, ABC):
     """Speech to text."""
 
     name: ClassVar[str]

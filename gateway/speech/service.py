@@ -6,12 +6,10 @@ from __future__ import annotations
 import io
 import logging
 import wave
-from typing import Any
-
-from pydantic import ValidationError
+from typing import Any, TypeVar
 
 from gateway import extensions
-from gateway.config import ConfigError, HttpConfig, SpeechConfig, describe
+from gateway.config import HttpConfig, SpeechConfig
 from gateway.errors import GatewayError
 from gateway.safety import pii
 from gateway.speech.base import Audio, Speaker, SpeechError, Transcriber
@@ -21,16 +19,11 @@ log = logging.getLogger("gateway.speech")
 SPEAKERS = "gateway.speakers"
 TRANSCRIBERS = "gateway.transcribers"
 
+E = TypeVar("E", Speaker, Transcriber)
 
-def _create(group: str, name: str, raw: dict[str, Any], http: HttpConfig) -> object:
-    try:
-        engine_class = extensions.load(group, name)
-        options = engine_class.Options.model_validate(raw)
-    except extensions.UnknownExtension as exc:
-        raise ConfigError(str(exc)) from exc
-    except ValidationError as exc:
-        raise ConfigError(f"speech {name!r}: {describe(exc)}") from exc
-    engine = engine_class(options)
+
+def _create(group: str, name: str, base: type[E], raw: dict[str, Any], http: HttpConfig) -> E:
+    engine = extensions.create(group, name, base, raw, None, label=f"speech {name!r}")
     if hasattr(engine, "http_config"):
         engine.http_config = http
     return engine
@@ -45,9 +38,10 @@ class SpeechService:
 
     @classmethod
     def from_settings(cls, config: SpeechConfig, http: HttpConfig) -> SpeechService:
-        speaker = _create(SPEAKERS, config.speaker, config.speaker_options, http)
-        transcriber = _create(TRANSCRIBERS, config.transcriber, config.transcriber_options, http)
-        assert isinstance(speaker, Speaker) and isinstance(transcriber, Transcriber)
+        speaker = _create(SPEAKERS, config.speaker, Speaker, config.speaker_options, http)
+        transcriber = _create(
+            TRANSCRIBERS, config.transcriber, Transcriber, config.transcriber_options, http
+        )
         return cls(config, speaker, transcriber)
 
     async def startup(self) -> None:

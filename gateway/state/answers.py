@@ -3,14 +3,28 @@ knowledge-base entry, the back end's own message id), on whichever worker the ra
 
 Every question is kept in the durable store before it goes to the back ends and settled when
 its outcome is known (gateway/state/store.py), so a worker that dies mid-answer loses nothing.
-:class:`AnswerRecords` reads the records back from that store; :class:`RedisAnswerRecords`
+:class:`AnswerRecords` writes and reads the records in that store; :class:`RedisAnswerRecords`
 keeps settled ones in Redis too, for workers that do not share one database.
+
+The writes are grouped: one writer per worker takes every record waiting while its last
+transaction ran into the next one, so thirty-two questions answered at once cost one
+transaction, not sixty-four, and settled records wait up to :data:`SETTLE_WAIT` for the next
+question's (one transaction a question, one after another). A question still waits for its
+own record to be kept before any back end is asked; a reply does not wait for its settling (a
+rating on this worker sees the records still waiting; one on another worker that finds its
+record unsettled reads it again a few times within a second). Records older than ``[state]
+answer_days`` are forgotten: once at start-up and then once an hour, by the writer between
+two of its transactions.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import datetime as dt
 import json
 import logging
+import time
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
@@ -23,33 +37,116 @@ log = logging.getLogger("gateway.state")
 
 __all__ = ["AnswerRecord", "AnswerRecords", "RedisAnswerRecords"]
 
+#: Seconds between two prunings of old records.
+PRUNE_EVERY = 3600.0
+#: Seconds settled records wait for a question to be kept with them in one transaction.
+SETTLE_WAIT = 0.1
+#: Pauses (seconds) before reading again a record still ``asked`` when it is rated.
+SETTLING = (0.01, 0.05, 0.2, 0.5)
+
 
 class AnswerRecords:
-    """The records in the durable store."""
+    """The records in the durable store, kept ``days`` days."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, days: float = 30.0) -> None:
         self.store = store
+        self.days = days
+        self._asked: list[tuple[AnswerRecord, asyncio.Future[None]]] = []
+        #: Settled records not written yet, and those being written: by message id.
+        self._settled: dict[str, AnswerRecord] = {}
+        self._writing: dict[str, AnswerRecord] = {}
+        self._writer: asyncio.Task[None] | None = None
+        #: Set when a question is waiting to be kept (or at shutdown): settles wait no more.
+        self._hurry = asyncio.Event()
+        self._next_prune = 0.0
 
     async def asked(self, record: AnswerRecord) -> None:
-        """Keep the question before any back end is asked."""
-        await self.store.record_question(record)
+        """Keep the question before any back end is asked (returns once it is written)."""
+        kept = asyncio.get_running_loop().create_future()
+        self._asked.append((record, kept))
+        self._hurry.set()
+        self._write()
+        await kept
 
     async def settled(self, record: AnswerRecord) -> None:
-        await self.store.settle_question(record)
+        """What became of the question: written soon, in the writer's next transaction."""
+        self._settled[record.message_id] = record
+        self._write()
 
     async def get(self, message_id: str) -> AnswerRecord | None:
-        return await self.store.answer_record(message_id)
+        waiting = self._settled.get(message_id) or self._writing.get(message_id)
+        if waiting is not None:
+            return waiting
+        record = await self.store.answer_record(message_id)
+        for pause in SETTLING:
+            if record is None or record.state != "asked":
+                break
+            # Answered on another worker a moment ago, its settling not written yet (replies
+            # do not wait for it): ratings are rare, this wait is cheap.
+            await asyncio.sleep(pause)
+            record = await self.store.answer_record(message_id)
+        return record
+
+    async def prune(self) -> int:
+        """Forget the records older than ``days``; how many there were."""
+        self._next_prune = time.monotonic() + PRUNE_EVERY
+        before = dt.datetime.now(dt.UTC) - dt.timedelta(days=self.days)
+        return await self.store.prune_answers(before)
+
+    async def flush(self) -> None:
+        """Wait until every record handed over so far is written (at shutdown)."""
+        while self._writer is not None and not self._writer.done():
+            self._hurry.set()
+            await asyncio.shield(self._writer)
+
+    def _write(self) -> None:
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while self._asked or self._settled:
+            if not self._asked:
+                # Only settles: with the next question's record they cost one transaction.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._hurry.wait(), SETTLE_WAIT)
+            self._hurry.clear()
+            asked, self._asked = self._asked, []
+            self._writing, self._settled = self._settled, {}
+            try:
+                await self.store.keep_answers(
+                    [record for record, _ in asked], list(self._writing.values())
+                )
+            except Exception as error:
+                if self._writing:
+                    log.exception("could not settle %d answer records", len(self._writing))
+                for _, kept in asked:
+                    if not kept.done():  # its resident may have left
+                        kept.set_exception(error)
+            else:
+                for _, kept in asked:
+                    if not kept.done():
+                        kept.set_result(None)
+            finally:
+                self._writing = {}
+            if time.monotonic() >= self._next_prune:
+                try:
+                    pruned = await self.prune()
+                except Exception:
+                    log.exception("could not forget old answer records")
+                else:
+                    if pruned:
+                        log.info("forgot %d answer records older than %g days", pruned, self.days)
 
 
 class RedisAnswerRecords(AnswerRecords):
-    """Settled records also in Redis (``key`` + message id, kept ``ttl`` seconds), where every
-    worker finds them even when each has a database of its own."""
+    """Settled records also in Redis (``key`` + message id, kept ``days``), where every worker
+    finds them even when each has a database of its own."""
 
-    def __init__(self, store: Store, redis: Redis, key: str, ttl: float) -> None:
-        super().__init__(store)
+    def __init__(self, store: Store, redis: Redis, key: str, days: float = 30.0) -> None:
+        super().__init__(store, days)
         self.redis = redis
         self.key = key
-        self.ttl = max(1, round(ttl))
+        self.ttl = max(1, round(days * 86400))
 
     async def settled(self, record: AnswerRecord) -> None:
         await super().settled(record)

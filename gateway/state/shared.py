@@ -73,8 +73,9 @@ def translation_cache(services: Services) -> TranslationCache:
 
 
 def answer_records(store: Store, services: Services) -> AnswerRecords:
-    """Answer records in the database, and in Redis too when it is configured."""
+    """Answer records in the database, and in Redis too when it is configured (both kept
+    ``[state] answer_days``)."""
+    days = services.settings.state.answer_days
     if services.redis is None:
-        return AnswerRecords(store)
-    ttl = services.settings.state.answer_days * 86400
-    return RedisAnswerRecords(store, services.redis, services.key("answer", ""), ttl)
+        return AnswerRecords(store, days)
+    return RedisAnswerRecords(store, services.redis, services.key("answer", ""), days)

@@ -15,7 +15,7 @@ import datetime as dt
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,7 +30,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     create_engine,
+    delete,
     event,
     func,
     insert,
@@ -177,6 +179,21 @@ class AnswerRecord:
         return json.loads(self.backend_metadata) if self.backend_metadata else {}
 
 
+# Built once: SQLAlchemy then finds them compiled in its cache, where a statement built on
+# every call costs more CPU than SQLite's own insert and commit (a write on every question).
+_ANSWER_INSERT = insert(answers_table)
+#: Its SET clause is made of the columns its parameters name.
+_ANSWER_SETTLE = update(answers_table).where(answers_table.c.message_id == bindparam("key"))
+_ANSWER_SELECT = select(
+    *(answers_table.c[name] for name in AnswerRecord.__dataclass_fields__)
+).where(answers_table.c.message_id == bindparam("key"))
+
+
+def _answer_row(record: AnswerRecord) -> dict[str, Any]:
+    # Not dataclasses.asdict: its deep copy of every field is most of a write's Python time.
+    return {name: getattr(record, name) for name in AnswerRecord.__dataclass_fields__}
+
+
 class NotFound(LookupError):
     pass
 
@@ -186,15 +203,20 @@ class Store(ABC):
     async def record_feedback(self, feedback: Feedback) -> None: ...
 
     @abstractmethod
-    async def record_question(self, record: AnswerRecord) -> None:
-        """Keep a question before it goes to the back ends (``record.state`` is ``asked``)."""
-
-    @abstractmethod
-    async def settle_question(self, record: AnswerRecord) -> None:
-        """What became of a kept question: its state, back end, entry and message id."""
+    async def keep_answers(
+        self, asked: Sequence[AnswerRecord], settled: Sequence[AnswerRecord]
+    ) -> None:
+        """In one transaction: keep the questions ``asked`` before they go to the back ends
+        (their ``state`` is ``asked``), then what became of those ``settled`` (their state, back
+        end, entry and back-end metadata)."""
 
     @abstractmethod
     async def answer_record(self, message_id: str) -> AnswerRecord | None: ...
+
+    @abstractmethod
+    async def prune_answers(self, before: dt.datetime) -> int:
+        """Forget the records of questions asked before ``before`` (``[state] answer_days``);
+        how many there were."""
 
     @abstractmethod
     async def recover_interrupted(self, before: dt.datetime) -> int:
@@ -293,24 +315,41 @@ class SqlStore(Store):
         await self._run(lambda connection: connection.execute(insert(feedback_table), row))
         metrics.FEEDBACK.labels(str(feedback.helpful).lower()).inc()
 
-    async def record_question(self, record: AnswerRecord) -> None:
-        row = {**asdict(record), "created_at": _now()}
-        await self._run(lambda connection: connection.execute(insert(answers_table), row))
+    async def keep_answers(
+        self, asked: Sequence[AnswerRecord], settled: Sequence[AnswerRecord]
+    ) -> None:
+        now = _now()
+        rows = [{**_answer_row(record), "created_at": now} for record in asked]
+        settles = [
+            {
+                "key": record.message_id,
+                "state": record.state,
+                "backend": record.backend,
+                "entry_id": record.entry_id,
+                "backend_metadata": record.backend_metadata,
+            }
+            for record in settled
+        ]
 
-    async def settle_question(self, record: AnswerRecord) -> None:
-        table = answers_table
-        values = asdict(record)
-        del values["message_id"], values["question"], values["language"]
-        statement = update(table).where(table.c.message_id == record.message_id).values(values)
-        await self._run(lambda connection: connection.execute(statement))
+        def write(connection: Connection) -> None:
+            if rows:
+                connection.execute(_ANSWER_INSERT, rows)
+            if settles:
+                connection.execute(_ANSWER_SETTLE, settles)
+
+        await self._run(write)
 
     async def answer_record(self, message_id: str) -> AnswerRecord | None:
-        table = answers_table
-        query = select(*(table.c[name] for name in AnswerRecord.__dataclass_fields__)).where(
-            table.c.message_id == message_id
+        parameters = {"key": message_id}
+        rows = await self._run(
+            lambda connection: connection.execute(_ANSWER_SELECT, parameters).mappings().all()
         )
-        rows = await self._run(lambda connection: connection.execute(query).mappings().all())
         return AnswerRecord(**rows[0]) if rows else None
+
+    async def prune_answers(self, before: dt.datetime) -> int:
+        table = answers_table
+        statement = delete(table).where(table.c.created_at < before)
+        return await self._run(lambda connection: connection.execute(statement).rowcount)
 
     async def recover_interrupted(self, before: dt.datetime) -> int:
         table = answers_table

@@ -13,6 +13,7 @@ again changes nothing. Numbers, Latin words and probable person names are never 
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -196,12 +197,15 @@ class Corrector:
         # like the window (the swapped character sounds different).
         self.longest_lookalike = 4
         self._sound_cache: dict[str, tuple[str, ...]] = {}
-        self._words_at: dict[str, list[tuple[int, float]]] = {}
+        # Lookups that depend on nothing but their arguments, made at every position of every
+        # question: remembered in functools' LRU (C; a cachetools cache costs several times a
+        # dict lookup there, bench/request_profile.py).
+        self._words_at = functools.lru_cache(maxsize=WORDS_CACHE)(self._words_starting)
+        self._candidates_at = functools.lru_cache(maxsize=WORDS_CACHE)(self._window_candidates)
         # Looked up for every position of every question: found once.
         self._extra, self._frequency = lexicon.extra.get, lexicon.frequency.get
         self._log_total = math.log(lexicon.total)
         self._long_word_stems = lexicon.derived("long_word_stems", long_word_stems)
-        self._candidates_at: dict[tuple[str, bytes], list[tuple[int, str, float]]] = {}
         # The bonus of each pair of characters, worked out once rather than on every lookup
         # (the same expression, so the same floats).
         self.cohesion: dict[str, float] = {
@@ -227,19 +231,13 @@ class Corrector:
         probability)]``), and the knowledge base's bonus for the characters on either side of
         each boundary."""
         longest = self.lexicon.max_word_length
-        cache = self._words_at
-        if len(cache) > WORDS_CACHE:
-            cache.clear()
+        words_at = self._words_at
         words: list[list[tuple[int, float]]] = []
         for start in range(len(text)):
             # The words starting here depend only on the next ``longest`` characters: the same
             # in every pass over a question, and in every question that shares them. Kept by
             # length, not end, so the very list serves wherever the characters recur.
-            ahead = text[start : start + longest]
-            found = cache.get(ahead)
-            if found is None:
-                found = cache[ahead] = self._words_starting(ahead)
-            words.append(found)
+            words.append(words_at(text[start : start + longest]))
         cohesion = self.cohesion.get
         bonus = [0.0, *(cohesion(text[i - 1 : i + 1], 0.0) for i in range(1, len(text))), 0.0]
         return words, bonus
@@ -269,13 +267,10 @@ class Corrector:
         are weighed again — the same sums, so the same float as segmenting anew."""
         changed = text[:start] + replacement + text[end:]
         longest = self.lexicon.max_word_length
-        cache, cohesion = self._words_at, self.cohesion.get
+        words_at, cohesion = self._words_at, self.cohesion.get
         best = forward[: start + 1] + [-math.inf] * (len(changed) - start)
         for position in range(max(0, start - longest + 1), len(changed)):
-            ahead = changed[position : position + longest]
-            found = cache.get(ahead)
-            if found is None:
-                found = cache[ahead] = self._words_starting(ahead)
+            found = words_at(changed[position : position + longest])
             bonus = cohesion(changed[position - 1 : position + 1], 0.0) if position else 0.0
             base = best[position] + bonus
             for length, score in found:
@@ -413,18 +408,17 @@ class Corrector:
         """``_candidates`` with the log of each word's count, remembered: they depend on nothing
         but the characters and which of them look broken, the same in every pass over a
         question."""
-        key = (text[start:stop], bytes(suspicious[start:stop]))
-        found = self._candidates_at.get(key)
-        if found is None:
-            if len(self._candidates_at) > WORDS_CACHE:
-                self._candidates_at.clear()
-            extra, frequency = self._extra, self._frequency
-            found = [
-                (length, word, math.log(extra(word) or frequency(word) or 1))
-                for length, word in self._candidates(text, start, stop, suspicious, swappable)
-            ]
-            self._candidates_at[key] = found
-        return found
+        return self._candidates_at(text[start:stop], bytes(suspicious[start:stop]))
+
+    def _window_candidates(self, window: str, flags: bytes) -> list[tuple[int, str, float]]:
+        suspicious = [bool(flag) for flag in flags]
+        lookalikes = self.lookalikes
+        swappable = [i for i, char in enumerate(window) if flags[i] and char in lookalikes]
+        extra, frequency = self._extra, self._frequency
+        return [
+            (length, word, math.log(extra(word) or frequency(word) or 1))
+            for length, word in self._candidates(window, 0, len(window), suspicious, swappable)
+        ]
 
     def candidates(self, text: str, locked: list[tuple[int, int]]) -> list[Candidate]:
         """Every correction that clears the threshold (at most one per window)."""
@@ -658,8 +652,8 @@ class Correct(Stage):
 
     def forget(self) -> None:
         """Drop remembered lookups (benchmarks measure questions as if seen for the first time)."""
-        self.corrector._words_at.clear()
-        self.corrector._candidates_at.clear()
+        self.corrector._words_at.cache_clear()
+        self.corrector._candidates_at.cache_clear()
 
     def apply(self, analysis: Analysis) -> None:
         if analysis.language not in {"zh", "zh-Hant", "yue", "pinyin"}:

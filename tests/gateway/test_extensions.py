@@ -6,10 +6,12 @@ import pytest
 
 from gateway import extensions
 from gateway.backends.base import Backend
-from gateway.config import ConfigError, Settings
+from gateway.config import ConfigError, HttpConfig, KnowledgeConfig, Settings, SpeechConfig
+from gateway.knowledge import embedding
 from gateway.knowledge.embedding import Embedder
 from gateway.services import Services
 from gateway.speech.base import Speaker, Transcriber
+from gateway.speech.service import SpeechService
 from gateway.state.sessions import SessionStore
 from gateway.translation.base import Translator
 from gateway.understanding.base import Stage
@@ -31,10 +33,11 @@ class NotAStage:
 
 @pytest.fixture
 def plugin(monkeypatch):
-    """Register ``tests.gateway.test_extensions:NotAStage`` as a back end, as a third-party
-    package's entry point would."""
+    """Register ``tests.gateway.test_extensions:NotAStage`` as ``wrong`` in every group, as a
+    third-party package's entry point would."""
     builtins = {group: dict(names) for group, names in extensions.BUILTINS.items()}
-    builtins["gateway.backends"]["wrong"] = f"{__name__}:NotAStage"
+    for names in builtins.values():
+        names["wrong"] = f"{__name__}:NotAStage"
     monkeypatch.setattr(extensions, "BUILTINS", builtins)
     extensions.load.cache_clear()
     yield
@@ -59,6 +62,43 @@ def test_a_plugin_of_the_wrong_class_is_a_clear_start_up_error(plugin):
                 {"backends": [{"name": "x", "type": "wrong"}], "routes": [{"backends": ["x"]}]}
             )
         )
+
+
+def _embedder(name: str) -> object:
+    return embedding.create(KnowledgeConfig(embedder=name))
+
+
+def _speaker(name: str) -> object:
+    return SpeechService.from_settings(SpeechConfig(speaker=name), HttpConfig())
+
+
+def _transcriber(name: str) -> object:
+    return SpeechService.from_settings(SpeechConfig(transcriber=name), HttpConfig())
+
+
+@pytest.mark.parametrize(
+    ("make", "base"),
+    [
+        (_embedder, "gateway.knowledge.embedding.Embedder"),
+        (_speaker, "gateway.speech.base.Speaker"),
+        (_transcriber, "gateway.speech.base.Transcriber"),
+    ],
+)
+def test_an_embedder_speaker_or_transcriber_of_the_wrong_class_is_refused_at_start(
+    plugin, make, base
+):
+    """Made the way the gateway makes them at start-up, through the one factory."""
+    with pytest.raises(ConfigError, match=rf"'wrong' .* is not a subclass of {base}"):
+        make("wrong")
+
+
+def test_embedder_and_speech_options_are_checked_by_the_factory():
+    knowledge = KnowledgeConfig(embedder="openai", embedder_options={"openai": {"bogus": 1}})
+    with pytest.raises(ConfigError, match=r"embedder 'openai': .*bogus: Extra inputs"):
+        embedding.create(knowledge)
+    speech = SpeechConfig(speaker="espeak", speaker_options={"bogus": 1})
+    with pytest.raises(ConfigError, match=r"speech 'espeak': bogus: Extra inputs"):
+        SpeechService.from_settings(speech, HttpConfig())
 
 
 def test_options_are_checked_by_the_implementation_and_named_in_the_error():

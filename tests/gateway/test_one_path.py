@@ -9,17 +9,20 @@ import ast
 import asyncio
 import datetime as dt
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from gateway.backends.base import MESSAGE_ID, Answer, Delta, Done, Query
 from gateway.backends.static import StaticBackend
 from gateway.chat import ChatService
 from gateway.config import Settings
 from gateway.routing import Router
-from gateway.state.answers import AnswerRecord
+from gateway.state.answers import AnswerRecord, AnswerRecords
 from gateway.state.breakers import CircuitBreaker
+from gateway.state.store import SqlStore, answers_table
 
 pytestmark = pytest.mark.anyio
 
@@ -293,3 +296,72 @@ async def test_with_redis_a_rating_finds_its_answer_even_where_databases_differ(
     assert record.metadata[MESSAGE_ID] == "engine-42" and helpful
     for service in (one, two):
         await service.aclose()
+
+
+# -- answer records: grouped writes, kept [state] answer_days --------------------------------
+
+
+class CountingStore(SqlStore):
+    """The real SQLite store, noting how many transactions wrote answer records."""
+
+    transactions = 0
+
+    async def keep_answers(self, asked, settled) -> None:
+        self.transactions += 1
+        await super().keep_answers(asked, settled)
+
+
+async def test_questions_asked_at_once_are_kept_in_few_transactions(tmp_path):
+    store = CountingStore(f"sqlite:///{tmp_path / 'state.db'}")
+    records = AnswerRecords(store)
+    asked = [AnswerRecord(f"m{number}", f"问题{number}", "zh") for number in range(32)]
+    await asyncio.gather(*(records.asked(record) for record in asked))
+    assert [(await store.answer_record(r.message_id)).state for r in asked] == ["asked"] * 32
+    assert store.transactions <= 3, "32 questions kept in a few transactions, not 32"
+
+    before = store.transactions
+    for record in asked:
+        await records.settled(replace(record, state="answered", backend="engine"))
+    # Not written yet, or being written: this worker's ratings see them all the same.
+    assert (await records.get("m7")).backend == "engine"
+    await records.flush()
+    assert store.transactions - before <= 2
+    assert {(await store.answer_record(r.message_id)).state for r in asked} == {"answered"}
+    await store.aclose()
+
+
+async def test_a_rating_on_another_worker_waits_for_the_answer_settling_there(tmp_path):
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    one, two = AnswerRecords(SqlStore(url)), AnswerRecords(SqlStore(url))
+    await one.asked(AnswerRecord("m1", "居住证怎么办理", "zh"))
+    await one.settled(AnswerRecord("m1", "居住证怎么办理", "zh", "answered", "engine", "e1"))
+    record = await two.get("m1")  # before worker one wrote it
+    assert (record.state, record.backend, record.entry_id) == ("answered", "engine", "e1")
+    for records in (one, two):
+        await records.flush()
+        await records.store.aclose()
+
+
+async def test_answer_records_older_than_answer_days_are_forgotten_at_start(make_settings):
+    settings = make_settings(ENGINE, GATEWAY_STATE__ANSWER_DAYS="30")
+    store = SqlStore(settings.state.database_url)
+    await store.keep_answers(
+        [AnswerRecord("old", "去年的问题", "zh"), AnswerRecord("new", "昨天的问题", "zh")], []
+    )
+    table = answers_table
+    with store.engine.begin() as connection:
+        for message_id, days in (("old", 31), ("new", 29)):
+            asked_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+            connection.execute(
+                update(table).where(table.c.message_id == message_id).values(created_at=asked_at)
+            )
+    service = worker(settings, Rated)
+    await service.startup()
+    assert await service.store.answer_record("old") is None
+    assert await service.store.answer_record("new") is not None
+    # A rating of the forgotten answer is still kept, without what it rated.
+    await service.feedback("old", True, "")
+    [stored] = await service.store.feedback()
+    assert (stored.message_id, stored.question, stored.backend) == ("old", "", "")
+    await service.aclose()
+    await store.aclose()
