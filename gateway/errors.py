@@ -29,6 +29,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "audio_too_large": 413,
     "audio_too_long": 422,
     "empty_audio": 422,
+    "unsupported_audio": 415,
     "internal": 500,
 }
 

@@ -141,20 +141,29 @@ def _message(message: Message, number: int, locale: str) -> str:
     speaker = locales.text("portal.assistant_said", locale)
     parts = [f'<h3 class="speaker" id="{heading}">{escape(speaker)}</h3>']
     parts += [f'<p class="notice">{escape(notice)}</p>' for notice in message.notices]
-    untranslated = not message.error and _other_language(locale, message.language)
-    if untranslated:
+    foreign_answer = not message.error and _other_language(locale, message.language)
+    if foreign_answer:
         parts.append(f'<p class="notice">{t("portal.answer_untranslated")}</p>')
     if message.did_you_mean:
+        # The correction is the gateway's Chinese, marked as untranslated on a foreign page;
+        # what was typed is the resident's own words, marked only with its language.
+        corrected = message.did_you_mean
+        marked_correction = " data-untranslated" if untranslated(corrected, locale) else ""
+        typed = (
+            f'<bdi class="resident-words" dir="auto">'
+            f"{_mark_languages(escape(message.asked), locale)}</bdi>"
+        )
         parts.append(
-            f'<p class="did-you-mean">{t("portal.did_you_mean", question=message.did_you_mean)}</p>'
+            f'<p class="did-you-mean"{marked_correction}>'
+            f"{_around('portal.did_you_mean', locale, question_html(corrected, locale))}</p>"
             '<ul class="chips"><li>'
             f'<button type="button" class="chip" data-ask="{escape(message.asked)}" '
-            f'data-correct="false">{t("portal.ask_as_typed", question=message.asked)}</button>'
+            f'data-correct="false">{_around("portal.ask_as_typed", locale, typed)}</button>'
             "</li></ul>"
         )
     language = message.language or locale
     rendered = f"<p>{escape(message.text)}</p>" if message.error else _markdown(message.markdown)
-    marked = " data-untranslated" if untranslated else ""
+    marked = " data-untranslated" if foreign_answer else ""
     parts.append(
         f'<div class="answer" dir="auto"{_lang_attr(locale, message.language)}{marked}>'
         f"{_mark_languages(rendered, language)}</div>"
@@ -187,6 +196,12 @@ def _message(message: Message, number: int, locale: str) -> str:
         f'<article class="message from-assistant{kind}" aria-labelledby="{heading}" '
         f"{speech}{lang}>{''.join(parts)}</article>"
     )
+
+
+def _around(key: str, locale: str, question: str) -> str:
+    """The page's string ``key`` with the HTML ``question`` in its ``{question}`` place."""
+    slot = "\x00"
+    return escape(locales.text(key, locale, question=slot)).replace(slot, question)
 
 
 def _speech(number: int, speaker: str, text: str, locale: str) -> str:

@@ -20,6 +20,8 @@ from starlette.responses import JSONResponse, Response
 
 import locales
 from accessibility.toolbar import speed_buttons
+from gateway.api.errors import is_json
+from gateway.api.speech import is_audio
 from gateway.config import Settings
 from portal.client import GatewayClient, GatewayUnavailable
 from portal.layout import Page
@@ -89,10 +91,13 @@ def mount_voice(app: Starlette, client: GatewayClient, settings: Settings) -> No
         return locales.match(request.query_params.get("lang") or "") or default
 
     async def speech(request: Request) -> Response:
-        locale = default
+        locale = locale_of(request)
+        # Refused before anything is read or sent on: the page's script sends JSON.
+        if not is_json(request):
+            return _problem("unsupported_media_type", 415, locale, settings)
         try:
             body = json.loads(await _read(request, 200_000))
-            locale = locales.match(str(body.get("lang") or "")) or default
+            locale = locales.match(str(body.get("lang") or "")) or locale
             audio = await client.speech(
                 str(body.get("text") or ""), lang=locale, resident=_resident(request)
             )
@@ -110,6 +115,8 @@ def mount_voice(app: Starlette, client: GatewayClient, settings: Settings) -> No
 
     async def transcription(request: Request) -> Response:
         locale = locale_of(request)
+        if not is_audio(request.headers.get("content-type", "")):
+            return _problem("unsupported_audio", 415, locale, settings)
         try:
             audio = await _read(request, cap)
             seconds = request.query_params.get("seconds")

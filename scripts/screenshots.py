@@ -82,15 +82,15 @@ def portal_shots(browser, url: str, out: Path) -> None:
         tab.locator("#shortcuts .chip").first.click()
         tab.wait_for_selector("#transcript[data-state=done]", timeout=30_000)
         tab.mouse.move(0, 0)
-        tab.evaluate("window.scrollTo(0, 0)")
+        # the page keeps the focused question box in view for 2 s after an answer
+        tab.wait_for_timeout(2200)
+        if opened != "answer":  # else the answer where the page left it, the box under it
+            tab.evaluate("window.scrollTo(0, 0)")
         if opened == "help":
             tab.keyboard.press("Alt+Shift+KeyH")
-        elif opened == "answer":
-            # the answer where the page left it: the question box in view under it
-            tab.wait_for_timeout(1500)
         elif opened == "#shortcuts":
             tab.locator(opened).scroll_into_view_if_needed()
-        elif opened:
+        elif opened and opened != "answer":
             tab.evaluate(f"document.querySelector('{opened}').open = true")
         tab.wait_for_timeout(300)
         tab.screenshot(path=str(out / f"{name}.png"))

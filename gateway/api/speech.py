@@ -5,7 +5,7 @@ it transcribes, the recording limits); ``POST /api/v1/speech`` reads a text alou
 the audio; ``POST /api/v1/transcriptions`` takes a recording as the request body (its
 ``Content-Type`` the audio's) and answers the words. Errors are the gateway's usual localized
 JSON: ``speech_unavailable``, ``transcription_unavailable``, ``empty_audio``,
-``audio_too_large``, ``audio_too_long``.
+``audio_too_large``, ``audio_too_long``, ``unsupported_audio``.
 """
 
 from __future__ import annotations
@@ -72,6 +72,12 @@ def _service(request: Request) -> SpeechService:
     return request.app.state.speech
 
 
+def is_audio(content_type: str) -> bool:
+    """Whether a ``Content-Type`` is a recording's (``audio/webm;codecs=opus`` …)."""
+    media_type = content_type.split(";")[0].strip().lower()
+    return media_type.startswith("audio/") and len(media_type) > len("audio/")
+
+
 @router.get("/speech", response_model=SpeechSupport, summary="What can be read aloud or heard")
 async def support(request: Request) -> SpeechSupport:
     service = _service(request)
@@ -108,12 +114,12 @@ async def transcribe(
     """The recording is the body. ``seconds``: its length as the recorder measured it (a
     compressed recording's length is not read here; WAV's is)."""
     request_locale(request, lang if lang and len(lang) <= 35 else None)
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if not media_type.startswith("audio/"):
-        raise GatewayError("unsupported_media_type")
+    content_type = request.headers.get("content-type", "")
+    if not is_audio(content_type):
+        raise GatewayError("unsupported_audio")
     await limit(request, "per_ip")
     data = await request.body()
     text = await _service(request).transcribe(
-        Audio(data, media_type), request.state.locale, seconds
+        Audio(data, content_type.split(";")[0].strip().lower()), request.state.locale, seconds
     )
     return Transcription(text=text)

@@ -388,8 +388,9 @@ def reading_order(page: Page) -> str:
 def chinese_outside_marks(page: Page) -> list[str]:
     """Han text on a foreign page that is neither in an element marked ``lang="zh…"`` inside
     something marked untranslated (``data-untranslated``, which says so visibly), nor a
-    resident's own words, a language's own name, or a name kept in an answer in the page's
-    language (a ``lang="zh"`` run inside it)."""
+    resident's own words (their message, or marked ``lang="zh"`` in ``.resident-words``), a
+    language's own name, or a name kept in an answer in the page's language (a ``lang="zh"``
+    run inside it)."""
     return page.evaluate(
         """() => {
         const han = /[\\u3400-\\u4dbf\\u4e00-\\u9fff]/;
@@ -403,6 +404,8 @@ def chinese_outside_marks(page: Page) -> list[str]:
             if (el.closest(unseen)) continue;
             if (el.closest('.from-resident, [hreflang], .caption-bar')) continue;
             const zh = el.closest('[lang^="zh"]');
+            // the resident's own words offered back (ask as typed): in their language
+            if (zh && zh.closest('.resident-words')) continue;
             const marked = zh && zh.closest('[data-untranslated]');
             const kept = zh && zh !== el.closest('.answer')
                 && zh.closest('.answer:not([data-untranslated])');

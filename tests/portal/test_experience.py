@@ -43,9 +43,33 @@ def test_pressed_switches_look_different_in_colour_and_shape(portal_url, browser
     page.context.close()
 
 
-@pytest.mark.parametrize(("width", "mode"), [(1280, "standard"), (375, "elder")])
-def test_the_focused_question_box_is_in_view_after_every_answer(portal_url, browser, width, mode):
-    page = open_portal(browser, f"{portal_url}/?lang=zh-CN&mode={mode}", width=width)
+#: Width, mode, text size and whether read-aloud is on and reads on continuously: desktop,
+#: and phones with elder mode at 100 % and 200 % text, also while answers are read aloud.
+PHONES = [
+    (1280, "standard", "0", False),
+    (375, "elder", "0", False),
+    (375, "elder", "4", False),
+    (320, "elder", "4", False),
+    (375, "elder", "4", True),
+    (320, "elder", "4", True),
+]
+
+
+def open_phone(browser, url: str, width: int, mode: str, size: str, reading: bool):
+    page = open_portal(browser, f"{url}/?lang=zh-CN&mode={mode}&size={size}", width=width)
+    if reading:
+        page.evaluate(
+            "portalAccessibility.set('sound', 'on'); portalAccessibility.set('readmode', "
+            "'continuous')"
+        )
+    return page
+
+
+@pytest.mark.parametrize(("width", "mode", "size", "reading"), PHONES)
+def test_the_focused_question_box_is_in_view_after_every_answer(
+    portal_url, browser, width, mode, size, reading
+):
+    page = open_phone(browser, portal_url, width, mode, size, reading)
     for question in ("居住证怎么办理", "社保卡丢了怎么办", "怎么提取公积金"):
         page.fill("#question textarea", question)
         page.press("#question textarea", "Enter")
@@ -55,19 +79,24 @@ def test_the_focused_question_box_is_in_view_after_every_answer(portal_url, brow
             f".length > {count} && document.getElementById('transcript').dataset.state === 'done'",
             timeout=20_000,
         )
-        page.wait_for_timeout(1500)  # the rating buttons have been drawn above the box
-        where = a11y.focus_in_view(page)
-        assert where["question"] and where["visible"], (question, where)
+        # once the rating buttons are drawn above the box, and once the player (reading the
+        # answer aloud) is drawn under it
+        for wait in (1500, 1000):
+            page.wait_for_timeout(wait)
+            where = a11y.focus_in_view(page)
+            assert where["question"] and where["visible"], (question, wait, where)
     page.evaluate("portalAccessibility.reset()")
     page.context.close()
 
 
-@pytest.mark.parametrize(("width", "size"), [(1280, "0"), (320, "4")])
+@pytest.mark.parametrize(("width", "mode", "size", "reading"), PHONES)
 def test_the_conversation_grows_in_the_page_not_in_a_box_of_its_own(
-    portal_url, browser, width, size
+    portal_url, browser, width, mode, size, reading
 ):
-    page = open_portal(browser, f"{portal_url}/?lang=zh-CN&mode=elder&size={size}", width=width)
+    page = open_phone(browser, portal_url, width, mode, size, reading)
     ask_first_hot_question(page)
+    if reading:
+        page.wait_for_selector("#speech-player:not([hidden])", timeout=20_000)
     assert a11y.inner_scrollers(page) == []
     # the whole answer, its sources, related questions and 朗读 are on the page itself
     answer = page.locator("#transcript article.from-assistant").last
@@ -133,7 +162,25 @@ def test_no_chinese_is_left_unmarked_on_a_foreign_page(portal_url, browser, loca
     if answer.locator(".answer[data-untranslated]").count():
         notice = locales.text("portal.answer_untranslated", locale)
         assert answer.locator(".notice", has_text=notice).count() == 1
+    # a typo'd question (did-you-mean and its "as I typed" chip, a Chinese answer, sources,
+    # related questions), one the base has no answer to (the hotline), one refused (an error)
+    for typed in ("居主证怎么半", "火星签证怎么办", "x" * 1200):
+        ask_typed(page, typed)
+        assert a11y.chinese_outside_marks(page) == [], typed
     page.context.close()
+
+
+def ask_typed(page, text: str) -> None:
+    """Type ``text`` in the question box, send it, wait for its answer to be complete."""
+    count = page.locator("#transcript article.from-assistant").count()
+    page.fill("#question textarea", text)
+    page.press("#question textarea", "Enter")
+    page.wait_for_function(
+        f"document.querySelectorAll('#transcript article.from-assistant').length > {count}"
+        " && document.getElementById('transcript').dataset.state === 'done'",
+        timeout=20_000,
+    )
+    settle(page)
 
 
 @pytest.mark.parametrize(

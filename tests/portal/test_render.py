@@ -122,13 +122,27 @@ def test_did_you_mean_offers_to_ask_exactly_what_was_typed():
     corrected = dict(REPLY, did_you_mean="居住证怎么办理")
     html = conversation(corrected, asked="juzhuzheng zenme banli", state="done")
     assert '<p class="did-you-mean">您是不是要问：居住证怎么办理</p>' in html
-    chip = re.search(r'<button[^>]*data-correct="false"[^>]*>([^<]*)</button>', html)
+    chip = re.search(r'<button[^>]*data-correct="false"[^>]*>(.*?)</button>', html)
     assert 'data-ask="juzhuzheng zenme banli"' in chip[0]
-    assert chip[1] == "按我输入的原文查找：juzhuzheng zenme banli"
-    english = conversation(corrected, locale="en", asked="juzhuzheng")
-    assert "Did you mean: 居住证怎么办理" in english
-    assert "Search for what I typed: juzhuzheng" in english
+    assert re.sub("<[^>]+>", "", chip[1]) == "按我输入的原文查找：juzhuzheng zenme banli"
     assert "did-you-mean" not in conversation(state="done")
+
+
+def test_did_you_mean_on_a_foreign_page_marks_the_chinese_it_shows():
+    corrected = dict(REPLY, did_you_mean="居住证怎么办理")
+    english = conversation(corrected, locale="en", asked="居主证")
+    # the gateway's correction: Chinese, in its language, said to be untranslated
+    assert (
+        '<p class="did-you-mean" data-untranslated>Did you mean: <span lang="zh">居住证怎么办理'
+        '</span><span class="untranslated-mark">(not translated)</span></p>'
+    ) in english
+    # what the resident typed: their own words, in their language, not called untranslated
+    assert (
+        'Search for what I typed: <bdi class="resident-words" dir="auto">'
+        '<span lang="zh">居主证</span></bdi>'
+    ) in english
+    pinyin = conversation(corrected, locale="en", asked="juzhuzheng")
+    assert "Search for what I typed: <bdi" in pinyin and ">juzhuzheng</bdi>" in pinyin
 
 
 def test_markup_from_back_ends_and_residents_is_shown_as_text():

@@ -154,6 +154,11 @@ def test_the_portal_passes_size_limits_on_with_translated_errors(listening_porta
     assert too_long.json()["error"]["message"] == locales.text(
         "error.audio_too_long", "ko", seconds=str(LIMIT_SECONDS)
     )
+    not_audio = httpx.post(url, content=b"hello", headers={"Content-Type": "text/plain"})
+    assert not_audio.status_code == 415
+    assert not_audio.json()["error"]["message"] == locales.text(
+        "error.unsupported_audio", "ko", hotline="12345"
+    )
     assert audio.behaviour.hits == hits  # none of it reached the transcriber
 
 

@@ -187,7 +187,10 @@ async def test_recordings_too_large_too_long_empty_or_not_audio_get_translated_e
             status, problem = await send(b"", "audio/webm")
             assert (status, problem["code"]) == (422, "empty_audio")
             status, problem = await send(b"hello", "text/plain")
-            assert (status, problem["code"]) == (415, "unsupported_media_type")
+            assert (status, problem["code"]) == (415, "unsupported_audio")
+            assert problem["message"] == locales.text(
+                "error.unsupported_audio", "ko", hotline="12345"
+            )
             # a compressed recording's length is the recorder's word
             reply = await client.post(
                 "/api/v1/transcriptions?lang=en&seconds=75",
