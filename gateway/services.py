@@ -20,7 +20,7 @@ import anyio.to_thread
 from cachetools import FIFOCache
 
 from gateway.config import KnowledgeConfig, Settings
-from gateway.knowledge import embedding, entries
+from gateway.knowledge import embedding, entries, persist
 from gateway.knowledge.embedding import Embedder
 from gateway.knowledge.entries import KnowledgeBase
 from gateway.knowledge.index import FaqIndex
@@ -152,23 +152,14 @@ def embedder_for(config: KnowledgeConfig) -> Embedder | None:
     return _EMBEDDERS[key]
 
 
-def _signature(paths: Sequence[str]) -> tuple[object, ...]:
-    files = []
-    for path in map(Path, paths):
-        for file in sorted(path.glob("*")) if path.is_dir() else [path]:
-            if file.is_file():
-                stat = file.stat()
-                files.append((str(file), stat.st_size, stat.st_mtime_ns))
-    return (tuple(paths), tuple(files))
-
-
 def build_index(paths: Sequence[str], config: KnowledgeConfig, progress: bool = False) -> FaqIndex:
-    """The index of the base at ``paths``: its BM25 fields, and its vectors from
-    ``[knowledge] index_dir`` (texts not embedded there before are embedded now)."""
+    """The index of the base at ``paths``, opened from ``[knowledge] index_dir`` when it was
+    built from the files as they are, else built there (gateway/knowledge/persist.py)."""
     embedder = embedder_for(config)
-    key = (*_signature(paths), config.embedder, repr(config.embedder_options), config.index_dir)
+    files = json.dumps(persist.signature(paths))
+    key = (tuple(paths), files, config.model_dump_json(exclude={"paths"}))
     if key not in _BUILT:
-        _BUILT[key] = FaqIndex(entries.load(paths, config), embedder, config.index_dir, progress)
+        _BUILT[key] = persist.open_index(paths, config, embedder, progress)
     return _BUILT[key]
 
 
