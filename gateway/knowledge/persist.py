@@ -131,7 +131,7 @@ def write_build(
     embedder: Embedder | None,
 ) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"build-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    name = f"build-{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}-{os.getpid()}"
     partial = folder / f".partial-{name}"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir()
