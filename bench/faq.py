@@ -75,8 +75,16 @@ def generate(folder: Path, count: int, seed: int = 7) -> None:
         for a in "东西南北中新丰安永宁"
         for b in ["州市", "阳县", "山区", "江区", "城县", "平市"]
     ]
-    with (folder / "generated.jsonl").open("w", encoding="utf-8") as out:
+    # Files of 20,000 entries (22 MB), under [knowledge] max_file_bytes, as an export would be.
+    out = None
+    try:
         for number in range(count):
+            if number % 20_000 == 0:
+                if out is not None:
+                    out.close()
+                out = (folder / f"generated-{number // 20_000:03d}.jsonl").open(
+                    "w", encoding="utf-8"
+                )
             entry = base[number % len(base)]
             place = places[(number // len(base)) % len(places)]
             extra = " ".join(rng.sample(vocabulary, 3))
@@ -90,6 +98,9 @@ def generate(folder: Path, count: int, seed: int = 7) -> None:
                 "updated": str(entry.updated),
             }
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    finally:
+        if out is not None:
+            out.close()
 
 
 def scenario(kind: str, phase: str, folder: Path, entries: int, queries: int) -> dict:
