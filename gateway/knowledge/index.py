@@ -27,7 +27,7 @@ from typing import Literal
 import bm25s
 import numpy as np
 
-from gateway.knowledge import vectors
+from gateway.knowledge import ann, vectors
 from gateway.knowledge.documents import Passage
 from gateway.knowledge.embedding import Embedder
 from gateway.knowledge.entries import Entry, KnowledgeBase
@@ -85,6 +85,24 @@ class _Field:
         self.bm25.index((documents, self.vocabulary), show_progress=False)
         self.document_frequency = np.diff(self.bm25.scores["indptr"])
 
+    def save(self, folder: Path) -> None:
+        """Into ``folder`` by bm25s's own format (its vocabulary is this field's)."""
+        self.bm25.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path, documents: int) -> _Field:
+        """The field saved in ``folder``, its score arrays memory-mapped; ValueError when it
+        does not index ``documents`` texts."""
+        field = cls.__new__(cls)
+        field.bm25 = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
+        field.vocabulary = field.bm25.vocab_dict
+        if int(field.bm25.scores["num_docs"]) != documents:
+            raise ValueError(
+                f"{folder}: {field.bm25.scores['num_docs']} texts, {documents} expected"
+            )
+        field.document_frequency = np.diff(field.bm25.scores["indptr"])
+        return field
+
     def _ids(self, words: list[str]) -> array[int]:
         vocabulary = self.vocabulary
         return array("i", [vocabulary.setdefault(word, len(vocabulary)) for word in words])
@@ -101,8 +119,25 @@ class _Field:
         return math.log(1 + (documents - frequency + 0.5) / (frequency + 0.5))
 
 
+@dataclass(frozen=True, slots=True)
+class Parts:
+    """What an index is made of, built (:class:`FaqIndex`) or read back from ``index_dir``
+    (gateway/knowledge/persist.py)."""
+
+    questions: _Field
+    answers: _Field
+    #: One row per dense text (see :func:`_dense_texts`), None without an embedder.
+    matrix: np.ndarray | None = None
+    #: Where each entry's rows start; the last item: where the passages' rows start.
+    starts: np.ndarray | None = None
+    #: The entries' rows' and the passages' rows' graphs, above ``ann_threshold`` rows.
+    graphs: tuple[ann.Ann, ann.Ann] | None = None
+
+
 class FaqIndex:
-    """``embedder``: dense retrieval with its vectors kept in ``index_dir``; None: BM25 only."""
+    """``embedder``: dense retrieval with its vectors kept in ``index_dir``; None: BM25 only.
+    Above ``ann_threshold`` rows, dense candidates come from an ANN graph (gateway/knowledge/
+    ann.py) and are scored exactly; below it every row is scored."""
 
     def __init__(
         self,
@@ -110,19 +145,33 @@ class FaqIndex:
         embedder: Embedder | None = None,
         index_dir: str | Path = "var/index",
         progress: bool = False,
+        ann_threshold: int = ann.THRESHOLD,
     ) -> None:
+        self._assemble(knowledge, embedder, build_parts(knowledge, embedder, index_dir,
+                                                        progress, ann_threshold))  # fmt: skip
+
+    @classmethod
+    def from_parts(
+        cls, knowledge: KnowledgeBase, embedder: Embedder | None, parts: Parts
+    ) -> FaqIndex:
+        index = cls.__new__(cls)
+        index._assemble(knowledge, embedder, parts)
+        return index
+
+    def _assemble(self, knowledge: KnowledgeBase, embedder: Embedder | None, parts: Parts) -> None:
         self.knowledge = knowledge
         self.entries = knowledge.entries
         self.passages = knowledge.passages
-        self._questions = _Field(_question_text(entry) for entry in self.entries)
-        self._answers = _Field(entry.answer for entry in self.entries)
-        self.embedder = embedder
+        self.parts = parts
+        self._questions = parts.questions
+        self._answers = parts.answers
+        self.embedder = embedder if parts.matrix is not None else None
         self.dense_floor = DENSE_FLOOR
         self.dense_ceiling = DENSE_CEILING
-        self._matrix: np.ndarray | None = None
-        if embedder is not None:
-            texts, self._starts = _dense_texts(knowledge)
-            self._matrix = vectors.build(embedder, texts, index_dir, progress)
+        self._matrix = parts.matrix
+        self._graphs = parts.graphs
+        if self._matrix is not None and parts.starts is not None:
+            self._starts = parts.starts
             self._entry_rows = int(self._starts[-1])
             rows = len(self._matrix)
             self._sample = np.linspace(0, rows - 1, min(rows, BASELINE_SAMPLE)).astype(np.int64)
@@ -158,18 +207,34 @@ class FaqIndex:
             for i, cosine in zip(best, similarity[best], strict=True)
         ]
 
-    def _similarity(self, text: str) -> np.ndarray:
+    def _similarity(self, text: str, rows: np.ndarray = ann.NO_ROWS) -> np.ndarray:
+        """Each row's cosine similarity to ``text``. Through the ANN graphs only the rows
+        they propose, the baseline's sample and ``rows`` are scored (exactly, as brute force
+        would); the others get the sample's median, so they stand above it by 0: no ranking
+        takes them and no confidence comes from them."""
         assert self._matrix is not None and self.embedder is not None
         query = self.embedder.query(text).astype(np.float16)
-        return (self._matrix @ query).astype(np.float32)
+        if self._graphs is None:
+            return (self._matrix @ query).astype(np.float32)
+        proposed = [graph.search(query, ann.CANDIDATE_ROWS) for graph in self._graphs]
+        scored = np.unique(np.concatenate([self._sample, rows, *proposed]))
+        # In float32: numpy's float16 product has no BLAS and is slower than the search.
+        exact = np.asarray(self._matrix[scored], np.float32) @ query.astype(np.float32)
+        similarity = np.full(len(self._matrix), np.median(exact[np.isin(scored, self._sample)]),
+                             np.float32)  # fmt: skip
+        similarity[scored] = exact
+        return similarity
 
     def _baseline(self, rows: np.ndarray) -> float:
         return float(np.median(rows[self._sample]))
 
-    def _entry_similarity(self, text: str) -> np.ndarray:
+    def _entry_similarity(self, text: str, also: Iterable[int] = ()) -> np.ndarray:
         """How far each entry's best row (its question, or one of its curated translations')
-        stands above the question's median similarity to the base."""
-        rows = self._similarity(text)
+        stands above the question's median similarity to the base; the entries ``also`` are
+        scored exactly whatever the ANN graph proposes."""
+        starts = self._starts
+        wanted = [np.arange(starts[i], starts[i + 1]) for i in also]
+        rows = self._similarity(text, np.concatenate(wanted) if wanted else ann.NO_ROWS)
         best = np.maximum.reduceat(rows[: self._entry_rows], self._starts[:-1])
         return best - self._baseline(rows)
 
@@ -178,9 +243,9 @@ class FaqIndex:
         return float(min(1.0, max(0.0, share)))
 
     def _fused(self, text: str, limit: int, answer_weight: float, mode: Mode) -> list[Hit]:
-        dense = self._entry_similarity(text)
         words = tokens(text)
         lexical = None if mode == "dense" else self._lexical_scores(words, answer_weight)
+        dense = self._entry_similarity(text, () if lexical is None else _top(lexical, CANDIDATES))
         fused = np.zeros(len(self.entries), np.float32)
         for scores in (dense, lexical):
             if scores is None:
@@ -241,14 +306,12 @@ class FaqIndex:
         position = self._position(entry)
         if position is None:
             return lexical
-        above = self._entry_similarity(text)[position]
+        above = self._entry_similarity(text, [position])[position]
         dense = (above - COVERAGE_FLOOR) / (COVERAGE_CEILING - COVERAGE_FLOOR)
         return max(lexical, float(min(1.0, max(0.0, dense))))
 
     def _position(self, entry: Entry) -> int | None:
-        if not hasattr(self, "_positions"):
-            self._positions = {e.id: n for n, e in enumerate(self.entries)}
-        return self._positions.get(entry.id)
+        return self.knowledge.positions.get(entry.id)
 
     def _confidence(self, words: list[str], position: int) -> float:
         # Words are recomputed for the few hits rather than kept for every entry, which would
@@ -267,6 +330,32 @@ class FaqIndex:
             if word in found or _composed_of(word, found):
                 matched += weight
         return matched / total if total else 0.0
+
+
+def build_parts(
+    knowledge: KnowledgeBase,
+    embedder: Embedder | None,
+    index_dir: str | Path,
+    progress: bool = False,
+    ann_threshold: int = ann.THRESHOLD,
+) -> Parts:
+    """The BM25 fields of ``knowledge``'s entries and, with an ``embedder``, its vectors (from
+    ``index_dir``, embedding the texts not embedded there before) and their ANN graphs."""
+    questions = _Field(_question_text(entry) for entry in knowledge.entries)
+    answers = _Field(entry.answer for entry in knowledge.entries)
+    if embedder is None:
+        return Parts(questions, answers)
+    texts, starts = _dense_texts(knowledge)
+    matrix = vectors.build(embedder, texts, index_dir, progress)
+    del texts
+    graphs = None
+    if len(matrix) > ann_threshold:
+        first = int(starts[-1])
+        graphs = (
+            ann.Ann.build(matrix[:first], 0, progress),
+            ann.Ann.build(matrix[first:], first, progress),
+        )
+    return Parts(questions, answers, matrix, starts, graphs)
 
 
 def _composed_of(word: str, parts: set[str]) -> bool:

@@ -1,0 +1,97 @@
+"""Approximate nearest neighbours over a large base's vectors: usearch's HNSW graph.
+
+Brute force over the memory-mapped float16 matrix costs some 3–8 µs a row on this machine
+(numpy has no float16 BLAS): fine for a few thousand rows, 333 ms at 100,000. Above
+``[knowledge] ann_threshold`` rows the index asks usearch for candidate rows and scores only
+those exactly against the matrix, so the similarities the ranking sees are the same numbers
+brute force gives; the graph only decides which rows are looked at (docs/knowledge-base.md).
+
+The graph is kept int8-quantised (a quarter of the float32 vectors' size) in a file of
+``index_dir`` and opened as a memory-mapped *view*: a start reads no more than its header, and
+the workers of a machine share its pages.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+from usearch.index import Index
+
+log = logging.getLogger("gateway.knowledge")
+
+#: HNSW's edges a node, and the candidate lists kept while adding and searching: chosen on
+#: bench/retrieval_scale.py (docs/benchmarks.md): a larger ``expansion_add`` builds slower
+#: for little gain once exact rescoring of the candidates follows.
+CONNECTIVITY = 16
+EXPANSION_ADD = 64
+EXPANSION_SEARCH = 128
+#: Rows above which the graphs are built and used (``[knowledge] ann_threshold``'s default):
+#: brute force over float16 takes 15 ms at 2,000 rows and 40 ms at 5,000 on this shared
+#: machine, a graph search of 200 candidates 1.5–2.5 ms at any of these sizes and its build
+#: 1.4 s at 2,000 rows (docs/knowledge-base.md).
+THRESHOLD = 2_000
+#: Rows asked of each graph a question: exactly rescored, then ranked; four times the fused
+#: candidates, since an entry has a row per curated translation.
+CANDIDATE_ROWS = 200
+NO_ROWS = np.zeros(0, np.int64)
+#: Rows added to the graph at a time (float32 copies of the float16 rows).
+BATCH = 50_000
+
+
+class Ann:
+    """The rows ``first`` to ``first + len(graph)`` of a matrix, searchable by meaning."""
+
+    def __init__(self, graph: Index, first: int) -> None:
+        self.graph = graph
+        self.first = first
+
+    def __len__(self) -> int:
+        return len(self.graph)
+
+    @classmethod
+    def build(cls, rows: np.ndarray, first: int, progress: bool = False) -> Ann:
+        graph = Index(
+            ndim=rows.shape[1],
+            metric="cos",
+            dtype="i8",
+            connectivity=CONNECTIVITY,
+            expansion_add=EXPANSION_ADD,
+            expansion_search=EXPANSION_SEARCH,
+        )
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(rows), unit="row", desc="ANN graph")
+        for start in range(0, len(rows), BATCH):
+            chunk = np.asarray(rows[start : start + BATCH], dtype=np.float32)
+            graph.add(np.arange(start, start + len(chunk), dtype=np.uint64), chunk)
+            if bar is not None:
+                bar.update(len(chunk))
+        if bar is not None:
+            bar.close()
+        return cls(graph, first)
+
+    def save(self, path: Path) -> None:
+        self.graph.save(str(path))
+
+    @classmethod
+    def view(cls, path: Path, first: int, rows: int) -> Ann:
+        """The graph saved at ``path``, memory-mapped; ValueError when it is not one of
+        ``rows`` rows (a truncated or foreign file)."""
+        graph = Index.restore(str(path), view=True)
+        if graph is None or len(graph) != rows:
+            found = "no index" if graph is None else f"{len(graph)} rows"
+            raise ValueError(f"{path}: {found}, {rows} expected")
+        graph.expansion_search = EXPANSION_SEARCH
+        return cls(graph, first)
+
+    def search(self, query: np.ndarray, count: int) -> np.ndarray:
+        """The matrix rows (absolute positions) of the ``count`` nearest, nearest first."""
+        if not len(self.graph):
+            return np.zeros(0, np.int64)
+        # One thread: a single question gains nothing from more.
+        found = self.graph.search(np.asarray(query, dtype=np.float32), count, threads=1)
+        return found.keys[: len(found)].astype(np.int64) + self.first
