@@ -226,7 +226,7 @@ class ChatService:
             language=language,
             session_id=session_id or uuid.uuid4().hex,
             locale=locale,
-            original=masked(message),
+            original=masked(analysis.original),  # readable (sanitize)
             agent=agent,
         )
         query = self.safety.review_question(query, notices, found.kinds)

@@ -23,6 +23,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "rate_limited": 429,
     "not_found": 404,
     "method_not_allowed": 405,
+    "origin_not_allowed": 403,
     "backend_unavailable": 503,
     "speech_unavailable": 422,
     "transcription_unavailable": 503,

@@ -157,3 +157,29 @@ async def test_the_admin_page_is_served_in_the_operators_language_and_never_fram
     script = await client.get("/admin/admin.js")
     assert script.headers["content-type"].startswith("text/javascript")
     assert (await client.get("/admin/secrets.txt")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", f"/api/v1/admin/unanswered?offset={2**64}"),
+        ("GET", f"/api/v1/admin/feedback?offset={10**30}"),
+        ("POST", f"/api/v1/admin/unanswered/{2**63}"),
+        ("POST", f"/api/v1/admin/unanswered/{-(2**70)}"),
+    ],
+)
+async def test_integers_the_database_cannot_hold_are_refused_not_a_server_error(
+    client, method, path
+):
+    body = {"status": "resolved"} if method == "POST" else None
+    response = await client.request(method, path, json=body, headers=ADMIN)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "invalid_request"
+
+
+async def test_exports_are_documented_as_csv(client):
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    for path in ("/api/v1/admin/unanswered.csv", "/api/v1/admin/feedback.csv"):
+        assert set(paths[path]["get"]["responses"]["200"]["content"]) == {"text/csv"}
+        exported = await client.get(path, headers=ADMIN)
+        assert exported.headers["content-type"].startswith("text/csv")
