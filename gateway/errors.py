@@ -22,6 +22,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "question_refused": 422,
     "rate_limited": 429,
     "not_found": 404,
+    "forbidden": 403,
     "method_not_allowed": 405,
     "origin_not_allowed": 403,
     "backend_unavailable": 503,
