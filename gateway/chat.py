@@ -245,7 +245,7 @@ class ChatService:
             language=language,
             session_id=session_id or uuid.uuid4().hex,
             locale=locale,
-            original=typed.text,
+            original=analysis.original,  # masked as typed, and readable (sanitize)
             agent=agent,
         )
         query = self.safety.review_question(query, notices, hidden)

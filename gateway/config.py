@@ -174,6 +174,19 @@ class PortalConfig(Section):
     gateway_url: str = ""
     #: Port of the portal when run alone with ``--gateway-url``.
     port: int = 7860
+    #: The address residents reach the portal at (``https://zwfw.example.gov.cn/assistant``).
+    #: Gradio writes it into every page as the root its script calls; empty: Gradio takes it
+    #: from the request (``Host``, or ``X-Forwarded-Host`` from a trusted proxy only), so a
+    #: public deployment should set it.
+    public_url: str = ""
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, url: str) -> str:
+        url = url.strip().rstrip("/")
+        if url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", url):
+            raise ValueError(f"public_url must be an http(s) address, not {url!r}")
+        return url
 
 
 class HttpConfig(Section):

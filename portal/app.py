@@ -23,6 +23,7 @@ from gateway.config import Settings
 from portal.client import GatewayClient
 from portal.conversation import Conversation, Update
 from portal.embed import mount_loader
+from portal.guard import PortalGuard
 from portal.layout import Page
 from portal.pages import LocalizedPages, page_path
 from portal.render import Message
@@ -266,11 +267,17 @@ def create_app(settings: Settings, gateway_url: str = "", self_url: str = "") ->
     accessibility.mount_assets(app)
     mount_loader(app, settings, default=_default_locale(settings))
     mount_voice(app, client, settings)
-    app = gr.mount_gradio_app(app, blocks, path="/", **accessibility.gradio_options())
+    # A configured public address is Gradio's root; without one Gradio reads the request's.
+    root = {"root_path": settings.portal.public_url} if settings.portal.public_url else {}
+    app = gr.mount_gradio_app(app, blocks, path="/", **accessibility.gradio_options(), **root)
+    app.add_middleware(PortalGuard, settings=settings)
     app.add_middleware(
         LocalizedPages,
         default=_default_locale(settings),
         codes=locales.available(),
         head=accessibility.head,
     )
+    # Outermost as well, so that what LocalizedPages and PortalGuard answer themselves (the
+    # /widget redirect, closed routes) carries the headers too.
+    app.add_middleware(security.SecurityHeaders, config=settings.security)
     return app

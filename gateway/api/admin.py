@@ -23,12 +23,12 @@ from dataclasses import asdict
 from typing import Any, Literal
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.api import security
-from gateway.api.schemas import ErrorResponse
+from gateway.api.schemas import error_responses
 from gateway.chat import ChatService
 from gateway.errors import GatewayError
 from gateway.knowledge import grouping
@@ -39,6 +39,13 @@ from gateway.state.store import NotFound
 
 #: Rows in one CSV export.
 CSV_ROWS = 100_000
+#: The largest integer the database stores (SQLite's and PostgreSQL's 64-bit integers): a
+#: larger id or offset is refused (422) rather than overflowing in the driver (a 500).
+LARGEST_ROW = 2**63 - 1
+#: How exports are documented: a CSV file, not JSON.
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}}
+}
 
 
 async def require_admin(request: Request) -> None:
@@ -59,7 +66,7 @@ router = APIRouter(
     prefix="/api/v1/admin",
     tags=["admin"],
     dependencies=[Depends(require_admin)],
-    responses={status: {"model": ErrorResponse} for status in (401, 403, 404, 422, 429)},
+    responses=error_responses(401, 403),
 )
 
 
@@ -86,7 +93,7 @@ async def unanswered(
     status: Status | None = None,
     order: Literal["count", "last_seen"] = "count",
     limit: int = Query(50, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=LARGEST_ROW),
 ) -> dict[str, Any]:
     """Most asked first (or most recent first with ``order=last_seen``). Each: ``id``,
     ``question`` (masked), ``language``, ``reason`` (``not_found``, ``backend_failed``),
@@ -108,7 +115,9 @@ class StatusChange(BaseModel):
 
 
 @router.post("/unanswered/{question_id}", summary="Mark a question resolved, linked or open")
-async def mark_unanswered(question_id: int, change: StatusChange, request: Request) -> Any:
+async def mark_unanswered(
+    change: StatusChange, request: Request, question_id: int = Path(ge=1, le=LARGEST_ROW)
+) -> Any:
     """``linked`` needs the ``entry_id`` of an entry of the knowledge base in use. A question
     marked resolved or linked that is asked again without an answer is open again."""
     service = _chat(request)
@@ -160,7 +169,7 @@ async def unanswered_groups(
     request: Request,
     status: Status | None = None,
     limit: int = Query(25, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=LARGEST_ROW),
 ) -> dict[str, Any]:
     """One item per group of questions alike in meaning, most asked group first: its most
     asked question (``id``, ``question``, ``reason`` …), ``count`` (times any was asked),
@@ -179,7 +188,12 @@ async def unanswered_groups(
     }
 
 
-@router.get("/unanswered.csv", summary="Unanswered questions as CSV")
+@router.get(
+    "/unanswered.csv",
+    summary="Unanswered questions as CSV",
+    response_class=Response,
+    responses=CSV_RESPONSE,
+)
 async def unanswered_csv(request: Request, status: Status | None = None) -> Response:
     """One row per question, as stored, ordered by group; ``group`` numbers the groups (as
     ``/unanswered/groups`` orders them) and ``group_question`` is the group's representative,
@@ -203,7 +217,7 @@ async def feedback(
     request: Request,
     helpful: bool | None = None,
     limit: int = Query(50, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=LARGEST_ROW),
 ) -> dict[str, Any]:
     """Newest first, with totals and the answers most often rated not helpful."""
     store = _chat(request).store
@@ -216,7 +230,9 @@ async def feedback(
     }
 
 
-@router.get("/feedback.csv", summary="Feedback as CSV")
+@router.get(
+    "/feedback.csv", summary="Feedback as CSV", response_class=Response, responses=CSV_RESPONSE
+)
 async def feedback_csv(request: Request, helpful: bool | None = None) -> Response:
     rows = await _chat(request).store.feedback(CSV_ROWS, 0, helpful)
     columns = ["id", "created_at", "helpful", "question", "comment", "backend", "entry_id",

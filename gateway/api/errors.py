@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute, Route
 
 from gateway.api.locale import request_locale
 from gateway.errors import GatewayError
@@ -31,6 +33,35 @@ def error_response(request: Request, error: GatewayError) -> JSONResponse:
         status_code=error.status,
         headers=getattr(error, "headers", None),
     )
+
+
+class MethodNotAllowed(GatewayError):
+    """405 with the ``Allow`` header RFC 9110 asks for."""
+
+    def __init__(self, allowed: list[str]) -> None:
+        super().__init__("method_not_allowed")
+        self.headers = {"Allow": ", ".join(allowed)}
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods the app's routes take at the request's address (none: it is unknown).
+    Catch-all routes (every method) do not count."""
+    path = request.scope["path"]
+    methods: set[str] = set()
+    for route in _routes(request.app.router.routes):
+        if "{path:path}" not in route.path and route.path_regex.match(path):
+            methods |= route.methods or set()
+    return sorted(methods)
+
+
+def _routes(routes: Sequence[BaseRoute]) -> Iterator[Route]:
+    for route in routes:
+        if isinstance(route, Route):
+            yield route
+        elif hasattr(route, "original_router"):
+            # FastAPI keeps an included router whole (its routes carry the router's prefix;
+            # the gateway includes every router without another).
+            yield from _routes(route.original_router.routes)
 
 
 def is_json(request: Request) -> bool:

@@ -23,18 +23,18 @@ from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from gateway.api.errors import is_json
 from gateway.api.locale import request_locale
 from gateway.api.replies import response, sse_events
-from gateway.api.schemas import ChatResponse, Identifier
+from gateway.api.schemas import ChatResponse, Identifier, error_responses
 from gateway.api.security import bearer_matches, limit
 from gateway.backends.base import Turn
 from gateway.chat import ChatService
 from gateway.errors import GatewayError
 
-router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
+router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"], responses=error_responses(401))
 
 #: The reply's fields beyond OpenAI's.
 EXTRAS = ("citations", "backend", "session_id", "found")
@@ -62,7 +62,7 @@ class CompletionRequest(BaseModel):
 
     model: str = ""
     messages: list[Message] = Field(min_length=1)
-    stream: bool = False
+    stream: StrictBool = False
     #: Not OpenAI's: continue this gateway conversation (back ends' conversation ids).
     session_id: Identifier | None = None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -12,13 +12,22 @@ LanguageTag = Annotated[
 ]
 
 
+#: What the schema says of a question's text: the understanding pipeline (sanitize) refuses an
+#: empty one, or one with no visible character, in the resident's language (``empty_message``),
+#: so pydantic does not check it (its message would be a technical one).
+QUESTION_TEXT: dict[str, Any] = {"minLength": 1, "pattern": r"\S"}
+
+
 class Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Strict: ``"stream": "yes"`` or ``"helpful": 1`` is a mistake to report, not a guess.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class ChatRequest(Request):
     #: Checked by the understanding pipeline, which explains problems in the resident's language.
-    message: str = Field(description="The resident's question, as typed.")
+    message: str = Field(
+        description="The resident's question, as typed.", json_schema_extra=QUESTION_TEXT
+    )
     session_id: Identifier | None = Field(
         None, description="Continue this conversation; a new one is started when absent."
     )
@@ -137,7 +146,9 @@ class Readiness(BaseModel):
 
 
 class AnalyzeRequest(Request):
-    text: str = Field(description="A question, as a resident would type it.")
+    text: str = Field(
+        description="A question, as a resident would type it.", json_schema_extra=QUESTION_TEXT
+    )
     lang: LanguageTag | None = Field(
         None, description="UI language, the hint for text too short to tell its language."
     )
@@ -185,3 +196,15 @@ class AnalysisOut(BaseModel):
     )
     corrections: list[CorrectionOut]
     trace: list[StepOut]
+
+
+#: What any route may answer besides its own success, in the error shape (gateway/api/errors.py):
+#: a body that is not JSON (400), an unknown address (404), a method the address does not
+#: take (405, with ``Allow``), a body too large (413) or not JSON (415), a request that does not
+#: validate (422), too many requests (429), a fault (500), no back end or service (503).
+COMMON_ERRORS = (400, 404, 405, 413, 415, 422, 429, 500, 503)
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` of a router: :data:`COMMON_ERRORS` and ``statuses``."""
+    return {status: {"model": ErrorResponse} for status in sorted({*COMMON_ERRORS, *statuses})}

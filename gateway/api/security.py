@@ -7,13 +7,16 @@ from __future__ import annotations
 import ipaddress
 import re
 import secrets
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+import locales
 from gateway.config import SecurityConfig, Settings
 from gateway.errors import GatewayError
 from gateway.safety.ratelimit import RateLimiter
@@ -85,11 +88,35 @@ def frame_options(policy: str) -> str | None:
     return None
 
 
+class LocalizedCORS(CORSMiddleware):
+    """Starlette's CORS, whose refused preflight is the gateway's error JSON in the
+    resident's language (Accept-Language) rather than a 400 in English plain text."""
+
+    def __init__(self, app: ASGIApp, *, settings: Settings, **options: Any) -> None:
+        super().__init__(app, **options)
+        self.settings = settings
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        locale = locales.negotiate(
+            None, request_headers.get("accept-language"), self.settings.service.default_locale
+        )
+        error = GatewayError("origin_not_allowed")
+        return JSONResponse(
+            error.body(locale, hotline=self.settings.service.hotline),
+            status_code=error.status,
+            headers={"Vary": "Origin, Accept-Language"},
+        )
+
+
 def install(app: FastAPI, settings: Settings) -> None:
     """The headers, CORS allowlist and proxy handling of a gateway (or portal) app."""
     if settings.server.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            LocalizedCORS,
+            settings=settings,
             allow_origins=settings.server.cors_origins,
             allow_methods=["GET", "POST"],
             allow_headers=["Content-Type", "Accept-Language", "Authorization"],

@@ -17,7 +17,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from pydantic import BaseModel, Field
 
 from gateway.api.locale import request_locale
-from gateway.api.schemas import ErrorResponse
+from gateway.api.schemas import QUESTION_TEXT, error_responses
 from gateway.api.security import limit
 from gateway.config import Settings
 from gateway.errors import GatewayError
@@ -46,8 +46,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await service.aclose()
 
 
-ERRORS = {status: {"model": ErrorResponse} for status in (413, 415, 422, 429, 503)}
-router = APIRouter(prefix="/api/v1", responses=ERRORS, lifespan=lifespan)
+router = APIRouter(prefix="/api/v1", responses=error_responses(), lifespan=lifespan)
 
 
 class SpeechSupport(BaseModel):
@@ -60,7 +59,7 @@ class SpeechSupport(BaseModel):
 
 
 class SpeechRequest(BaseModel):
-    text: str = Field(max_length=100_000)
+    text: str = Field(max_length=100_000, json_schema_extra=QUESTION_TEXT)
     lang: str | None = Field(None, max_length=35)
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 import locales
+from gateway.api.errors import MethodNotAllowed, allowed_methods
 from gateway.api.health import backend_statuses
 from gateway.api.locale import request_locale
 from gateway.api.replies import response, sse
@@ -19,21 +20,17 @@ from gateway.api.schemas import (
     CategoryOut,
     ChatRequest,
     ChatResponse,
-    ErrorResponse,
     FeedbackRequest,
     FeedbackResponse,
     HotQuestion,
     HotQuestions,
+    error_responses,
 )
 from gateway.api.security import limit
 from gateway.chat import ChatService
 from gateway.errors import GatewayError
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse} for status in (400, 404, 413, 415, 422, 429, 500, 503)
-}
-
-router = APIRouter(prefix="/api/v1", responses=ERRORS)
+router = APIRouter(prefix="/api/v1", responses=error_responses())
 
 
 def _chat(request: Request) -> ChatService:
@@ -115,12 +112,14 @@ async def backends(request: Request) -> Backends:
 
 @router.api_route(
     "/{path:path}",
-    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+    methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"],
     include_in_schema=False,
 )
-async def unknown(path: str) -> None:
+async def unknown(request: Request) -> None:
     # Without this catch-all a co-hosted portal would answer unknown API paths with a web page.
-    known = {
-        route.path for route in router.routes if route.path != f"{router.prefix}/{{path:path}}"
-    }
-    raise GatewayError("method_not_allowed" if f"{router.prefix}/{path}" in known else "not_found")
+    # It also takes a known address asked with another method (it matches every method): that
+    # is a 405 with the methods the address takes, whichever router serves it.
+    allowed = allowed_methods(request)
+    if allowed:
+        raise MethodNotAllowed(allowed)
+    raise GatewayError("not_found")

@@ -1,17 +1,23 @@
 """Output safety: what a back end writes is made safe to display before a resident sees it.
 
-Answers are Markdown. An answer is parsed with markdown-it (the same parser as
-:mod:`gateway.text`); only when it holds raw HTML or a link whose address is not http(s),
-``mailto:`` or ``tel:`` is it changed, and then from the parsed tokens, so Markdown itself
-(``a < b``, ``> quotes``, code) is never mistaken for HTML:
+Answers are Markdown. Every answer is parsed with markdown-it (the same parser as
+:mod:`gateway.text`); only when it holds raw HTML, text that a laxer renderer would take for
+a tag, or a link whose address is not http(s), ``mailto:`` or ``tel:`` is it changed, and then
+from the parsed tokens, so Markdown itself (``a < b``, ``> quotes``, code) is never mistaken
+for HTML:
 
 - an HTML block is cleaned by nh3 (Ammonia): ``script``, ``style``, ``iframe`` … go with their
   content, event handlers and ``javascript:``/``data:`` addresses go; a small set of formatting
   tags stays;
 - an inline HTML tag is dropped (``<br>`` stays), and the content of an inline
   ``<script>``/``<style>``/``<iframe>`` … element with it;
-- a link or image with another address (``javascript:``, ``data:``, ``file:`` …) keeps only
-  its words;
+- a link or image with another address (``javascript:``, ``vbscript:``, ``data:`` — images
+  included, no ``data:`` image is allowed —, ``file:``, relative …) keeps only its words; the
+  address is read with its character references decoded until none is left
+  (``javascript&colon;``, ``&#58;``, ``&#x3A;``, ``&amp;colon;``), as a browser would;
+- text that looks like a tag but is none in CommonMark (``<svg/onload=…>``) has its ``<``
+  written ``&lt;``, so neither a laxer Markdown renderer nor a client that puts the answer
+  into a page as it is can make it one;
 
 and the tokens are written back as Markdown by mdformat. Citation addresses are http(s) only;
 their titles and snippets are plain text.
@@ -44,6 +50,8 @@ LINK_SCHEMES = {"http", "https", "mailto", "tel"}
 _INLINE_OPEN = re.compile(r"<\s*([a-zA-Z][a-zA-Z0-9-]*)")
 _INLINE_CLOSE = re.compile(r"<\s*/\s*([a-zA-Z][a-zA-Z0-9-]*)")
 _BREAK = re.compile(r"<\s*br\s*/?\s*>", re.IGNORECASE)
+#: Text a renderer with raw HTML on might take for a tag (mdformat escapes its ``<``).
+_LOOKS_LIKE_TAG = re.compile(r"<[A-Za-z/!?]")
 
 
 @cache
@@ -55,9 +63,21 @@ def _parser() -> MarkdownIt:
     return parser
 
 
+#: Character references are decoded at most this many times (``&amp;amp;colon;`` …); an address
+#: still holding one after that is refused.
+DECODINGS = 8
+
+
 def safe_link(url: str) -> bool:
     """Whether a Markdown link may point at ``url``: http(s), mailto: or tel: only."""
-    cleaned = re.sub(r"[\x00-\x20\x7f]+", "", html.unescape(url)).lower()
+    for _ in range(DECODINGS):
+        decoded = html.unescape(url)
+        if decoded == url:
+            break
+        url = decoded
+    else:
+        return False
+    cleaned = re.sub(r"[\x00-\x20\x7f]+", "", url).lower()
     scheme, colon, _ = cleaned.partition(":")
     return bool(colon) and scheme in LINK_SCHEMES and "/" not in scheme
 
@@ -68,9 +88,9 @@ ROUNDS = 4
 
 
 def sanitize_markdown(text: str) -> str:
-    """``text`` safe to render; returned unchanged when nothing in it needs cleaning."""
-    if "<" not in text and ":" not in text:
-        return text
+    """``text`` safe to render; returned unchanged when nothing in it needs cleaning. Every
+    answer goes through here, whatever characters it holds (an entity needs neither ``:`` nor
+    ``<``)."""
     parser = _parser()
     for _ in range(ROUNDS):
         tokens = parser.parse(text)
@@ -81,7 +101,10 @@ def sanitize_markdown(text: str) -> str:
                 token.content = _clean_block(token.content)
             elif token.children:
                 token.children = _clean_inline(token.children)
-        text = MDRenderer().render(tokens, parser.options, {}).rstrip("\n")
+        written = MDRenderer().render(tokens, parser.options, {}).rstrip("\n")
+        if written == text:
+            return text  # what is left is escaped text that only looks like a tag
+        text = written
     # Still not clean: every ASCII punctuation mark escaped, so no markup is left at all.
     return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
 
@@ -104,6 +127,8 @@ def _unsafe(token: Token) -> bool:
         return not safe_link(str(token.attrs.get("href", "")))
     if token.type == "image":
         return not safe_link(str(token.attrs.get("src", "")))
+    if token.type == "text":
+        return _LOOKS_LIKE_TAG.search(token.content) is not None
     return False
 
 
@@ -148,12 +173,34 @@ def _clean_inline(children: list[Token]) -> list[Token]:
                 kept.append(token)
             continue
         if token.type == "image" and not safe_link(str(token.attrs.get("src", ""))):
-            words = Token("text", "", 0)
-            words.content = token.content
-            kept.append(words)
+            kept.append(_token("text", token.content))
+            continue
+        if token.type == "text" and _LOOKS_LIKE_TAG.search(token.content):
+            kept.extend(_escaped_tags(token.content))
             continue
         kept.append(token)
     return kept
+
+
+def _escaped_tags(text: str) -> list[Token]:
+    """``text`` with each ``<`` before a letter written ``&lt;``: Markdown's own escape
+    (``\\<``) protects only from Markdown renderers, and a client that puts the answer into a
+    page as it is would still make ``<svg/onload=…>`` an element."""
+    tokens: list[Token] = []
+    start = 0
+    for found in _LOOKS_LIKE_TAG.finditer(text):
+        if found.start() > start:
+            tokens.append(_token("text", text[start : found.start()]))
+        tokens.append(_token("html_inline", "&lt;"))  # written out as it is by mdformat
+        start = found.start() + 1
+    tokens.append(_token("text", text[start:]))
+    return tokens
+
+
+def _token(kind: str, content: str) -> Token:
+    token = Token(kind, "", 0)
+    token.content = content
+    return token
 
 
 def safe_url(url: str) -> str:

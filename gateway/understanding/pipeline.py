@@ -20,6 +20,7 @@ from gateway import extensions, metrics
 from gateway.config import Settings, UnderstandingConfig
 from gateway.knowledge.entries import KnowledgeBase
 from gateway.understanding.base import Analysis, Stage, Step
+from gateway.understanding.sanitize import readable
 
 ASKED_AS_TYPED = "skipped: the resident asked for the question as typed"
 
@@ -87,7 +88,9 @@ class Pipeline:
         return cls(stages, config.cache_size)
 
     def run(self, text: str, locale: str = "zh-CN", correct: bool = True) -> Analysis:
-        """Understand ``text``; with ``correct=False`` the correcting stages are skipped."""
+        """Understand ``text``; with ``correct=False`` the correcting stages are skipped. The
+        analysis's ``original`` is ``text`` made :func:`readable`."""
+        text = readable(text)
         if not self.cache_size:
             return self._run(text, locale, correct)[0]
         key = (text, locale, correct)

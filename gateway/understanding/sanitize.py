@@ -1,4 +1,5 @@
-"""Sanitize: refuse what is not text, drop invisible characters, cap the length."""
+"""Sanitize: refuse what is not text, drop invisible characters, cap the length; and, before
+any stage, :func:`readable`: text with the characters nothing can encode taken out."""
 
 from __future__ import annotations
 
@@ -14,6 +15,15 @@ from gateway.understanding.base import Analysis, Stage
 # Categories that never belong in a question: controls, unassigned, private use, surrogates.
 _NON_TEXT = {"Cc", "Cn", "Co", "Cs"}
 _LINE_BREAKS = {"\n", "\r", "\t", "\v", "\f", "\x85", "\u2028", "\u2029"}
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def readable(text: str) -> str:
+    """``text`` without lone surrogates. JSON may write one (``"\\ud800"``, half of an emoji
+    cut off by a client's length limit) and Python's JSON reader keeps it, but no stage, log,
+    database or response can encode it, so it is taken out before anything reads the text —
+    the question is answered rather than refused for a character that carries nothing."""
+    return _SURROGATE.sub("", text) if _SURROGATE.search(text) else text
 
 
 class SanitizeOptions(BaseModel):

@@ -254,3 +254,29 @@ async def test_a_reload_sees_a_file_changed_in_a_subfolder(client):
     assert [name.rsplit("/", 2)[-2:] for name in sources["last_reload"]["changed"]] == [
         ["pets", "pets.jsonl"]
     ]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", f"/api/v1/admin/unanswered?offset={2**64}"),
+        ("GET", f"/api/v1/admin/feedback?offset={10**30}"),
+        ("POST", f"/api/v1/admin/unanswered/{2**63}"),
+        ("POST", f"/api/v1/admin/unanswered/{-(2**70)}"),
+    ],
+)
+async def test_integers_the_database_cannot_hold_are_refused_not_a_server_error(
+    client, method, path
+):
+    body = {"status": "resolved"} if method == "POST" else None
+    response = await client.request(method, path, json=body, headers=ADMIN)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "invalid_request"
+
+
+async def test_exports_are_documented_as_csv(client):
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    for path in ("/api/v1/admin/unanswered.csv", "/api/v1/admin/feedback.csv"):
+        assert set(paths[path]["get"]["responses"]["200"]["content"]) == {"text/csv"}
+        exported = await client.get(path, headers=ADMIN)
+        assert exported.headers["content-type"].startswith("text/csv")

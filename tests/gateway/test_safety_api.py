@@ -319,7 +319,11 @@ async def test_cors_allows_only_the_listed_origins(make_settings):
         )
         preflight = await client.options(
             "/api/v1/chat",
-            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+            headers={
+                "Origin": "https://evil.example",
+                "Access-Control-Request-Method": "POST",
+                "Accept-Language": "en",
+            },
         )
         good_preflight = await client.options(
             "/api/v1/chat",
@@ -327,7 +331,12 @@ async def test_cors_allows_only_the_listed_origins(make_settings):
         )
     assert ok.headers["access-control-allow-origin"] == allowed
     assert "access-control-allow-origin" not in other.headers
-    assert preflight.status_code == 400 and "access-control-allow-origin" not in preflight.headers
+    assert preflight.status_code == 403 and "access-control-allow-origin" not in preflight.headers
+    # The gateway's own error, in the asker's language, not Starlette's English plain text.
+    assert preflight.json()["error"] == {
+        "code": "origin_not_allowed",
+        "message": "This site may not use the assistant's service.",
+    }
     assert good_preflight.status_code == 200
     assert good_preflight.headers["x-content-type-options"] == "nosniff"
 

@@ -6,8 +6,9 @@ from tests.browser import chromium
 from tests.processes import free_port, running, script
 
 
-def run_portal(tmp_path_factory, **settings: str) -> Iterator[str]:
-    """The real ``portal`` command on a free port, with ``GATEWAY_*`` settings."""
+def run_portal(tmp_path_factory, timeout: float = 60.0, **settings: str) -> Iterator[str]:
+    """The real ``portal`` command on a free port, with ``GATEWAY_*`` settings; ``timeout``:
+    seconds it may take to be ready."""
     folder = tmp_path_factory.mktemp("portal")
     port = free_port()
     env = {
@@ -18,7 +19,7 @@ def run_portal(tmp_path_factory, **settings: str) -> Iterator[str]:
         "GATEWAY_LIMITS__PER_IP": "10000/minute",
         **settings,
     }
-    with running([script("portal"), "--port", str(port)], port, env) as url:
+    with running([script("portal"), "--port", str(port)], port, env, timeout=timeout) as url:
         yield url
 
 
