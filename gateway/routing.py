@@ -286,15 +286,21 @@ class Router:
         if alone is None or coverage >= self.config.follow_up_coverage or not query.history:
             return None, sure
         earlier = [turn.content for turn in reversed(query.history) if turn.role == "user"]
+        # The latest earlier question that names a topic itself gives it: one that was a
+        # follow-up too (需要多久 before 在哪里办) names none and is passed over.
         for previous in earlier[: self.config.follow_up_turns]:
+            named = index.search(previous, limit=1)
+            if (
+                not named
+                or named[0].confidence < threshold
+                or index.coverage(previous, named[0].entry) < self.config.follow_up_coverage
+            ):
+                continue
             combined = f"{previous} {query.text}"
             found = index.search(combined, limit=1)
-            if (
-                found
-                and found[0].confidence >= threshold
-                and index.coverage(combined, found[0].entry) > coverage
-            ):
+            if found and found[0].confidence >= threshold:
                 return combined, found[0]
+            break
         return None, sure
 
     # -- answering -------------------------------------------------------------------------
