@@ -287,20 +287,22 @@ class Router:
             return None, sure
         earlier = [turn.content for turn in reversed(query.history) if turn.role == "user"]
         # The latest earlier question that names a topic itself gives it: one that was a
-        # follow-up too (需要多久 before 在哪里办) names none and is passed over.
+        # follow-up too (需要多久 before 在哪里办) names none and is passed over. Failing
+        # that (a question BM25 cannot read names its topic by meaning, which coverage rates
+        # lower), the latest that makes the follow-up say more of its best hit.
+        fallback = None
         for previous in earlier[: self.config.follow_up_turns]:
-            named = index.search(previous, limit=1)
-            if (
-                not named
-                or named[0].confidence < threshold
-                or index.coverage(previous, named[0].entry) < self.config.follow_up_coverage
-            ):
-                continue
             combined = f"{previous} {query.text}"
             found = index.search(combined, limit=1)
-            if found and found[0].confidence >= threshold:
+            if not found or found[0].confidence < threshold:
+                continue
+            named = index.search(previous, limit=1)
+            if named and index.coverage(previous, named[0].entry) >= self.config.follow_up_coverage:
                 return combined, found[0]
-            break
+            if fallback is None and index.coverage(combined, found[0].entry) > coverage:
+                fallback = combined, found[0]
+        if fallback is not None:
+            return fallback
         return None, sure
 
     # -- answering -------------------------------------------------------------------------
