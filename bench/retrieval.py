@@ -2,6 +2,7 @@
 
     python bench/retrieval.py                    # the gateway as configured by default
     python bench/retrieval.py --modes bm25,dense,hybrid
+    python bench/retrieval.py --questions fresh     # the set written after tuning on the first
 
 Every question goes through the gateway's own chat flow (understanding, masking, the question's
 language, curated-translation matching, follow-ups read with the conversation's topic, the
@@ -32,6 +33,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 QUESTIONS = ROOT / "bench" / "data" / "retrieval_questions.tsv"
+#: Question sets by name: the first one (used for tuning), and a fresh one written later.
+SETS = {"first": QUESTIONS, "fresh": ROOT / "bench" / "data" / "retrieval_fresh.tsv"}
 #: The UI language a resident of each language would pick (the portal has these catalogs).
 LOCALES = {"zh": "zh-CN", "yue": "zh-HK", "zh-Hant": "zh-HK", "de": "en"}
 GROUPS = {"zh": "Mandarin", "yue": "Cantonese", "zh-Hant": "Traditional"}
@@ -107,7 +110,6 @@ class Tally:
 
 
 async def evaluate(mode: str, questions: list[Question], verbose: bool) -> None:
-    from gateway.api.schemas import ChatRequest
     from gateway.backends.base import Turn
     from gateway.chat import ChatService
     from gateway.config import Settings
@@ -133,17 +135,16 @@ async def evaluate(mode: str, questions: list[Question], verbose: bool) -> None:
                     for turn in (Turn("user", earlier), Turn("assistant", "…"))
                 ]
                 began = time.perf_counter()
-                response = await chat.answer(
-                    ChatRequest(message=question.text), locale, history=history
-                )
+                prepared = chat.prepare(question.text, locale, history=history)
+                reply = await chat.answer(prepared)
                 latencies.append(time.perf_counter() - began)
-                # The entry answered, as the gateway remembers it for the resident's feedback.
-                record = chat._recent.get(response.message_id)
-                answered = (record.entry_id or None) if response.found and record else None
+                # The entry answered, as the gateway keeps it for the resident's feedback.
+                record = await chat.records.get(reply.message_id)
+                answered = (record.entry_id or None) if reply.found and record else None
                 # The text the faq back end read, ranked by the index itself.
-                prepared = chat.prepare(ChatRequest(message=question.text), locale)
+                prepared = chat.prepare(question.text, locale, history=history)
                 query = await chat.translation.question(prepared.query)
-                plan, _ = await chat._plan(query, history)
+                plan, _ = await chat._plan(query, prepared.history)
                 said = plan.standalone or plan.query.text
                 hits = index.search(said, limit=5, mode=mode if mode != "default" else "hybrid")
                 ranked = [hit.entry.id for hit in hits]
@@ -198,8 +199,9 @@ def main() -> None:
     parser.add_argument(
         "--modes", default="default", help="faq retrieval modes to compare: bm25,dense,hybrid"
     )
+    parser.add_argument("--questions", choices=sorted(SETS), default="first")
     args = parser.parse_args()
-    questions = read_questions()
+    questions = read_questions(SETS[args.questions])
     print(f"{len(questions)} questions, {len({q.language for q in questions})} languages")
     for mode in args.modes.split(","):
         print(f"\n### {mode}")

@@ -286,15 +286,23 @@ class Router:
         if alone is None or coverage >= self.config.follow_up_coverage or not query.history:
             return None, sure
         earlier = [turn.content for turn in reversed(query.history) if turn.role == "user"]
+        # The latest earlier question that names a topic itself gives it: one that was a
+        # follow-up too (需要多久 before 在哪里办) names none and is passed over. Failing
+        # that (a question BM25 cannot read names its topic by meaning, which coverage rates
+        # lower), the latest that makes the follow-up say more of its best hit.
+        fallback = None
         for previous in earlier[: self.config.follow_up_turns]:
             combined = f"{previous} {query.text}"
             found = index.search(combined, limit=1)
-            if (
-                found
-                and found[0].confidence >= threshold
-                and index.coverage(combined, found[0].entry) > coverage
-            ):
+            if not found or found[0].confidence < threshold:
+                continue
+            named = index.search(previous, limit=1)
+            if named and index.coverage(previous, named[0].entry) >= self.config.follow_up_coverage:
                 return combined, found[0]
+            if fallback is None and index.coverage(combined, found[0].entry) > coverage:
+                fallback = combined, found[0]
+        if fallback is not None:
+            return fallback
         return None, sure
 
     # -- answering -------------------------------------------------------------------------
