@@ -26,6 +26,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.convertors import Convertor, register_url_convertor
 
 from gateway.api import security
 from gateway.api.schemas import error_responses
@@ -42,6 +43,24 @@ CSV_ROWS = 100_000
 #: The largest integer the database stores (SQLite's and PostgreSQL's 64-bit integers): a
 #: larger id or offset is refused (422) rather than overflowing in the driver (a 500).
 LARGEST_ROW = 2**63 - 1
+
+
+class _RowNumber(Convertor[str]):
+    """A path segment that is an integer, of any size and sign (kept as text: the route's own
+    bounds then refuse one too large with a 422): ``/unanswered/groups`` is not a question's
+    id, so a POST to it is a method the path does not take (405), not a question to mark."""
+
+    regex = "-?[0-9]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return str(value)
+
+
+register_url_convertor("row", _RowNumber())
+
 #: How exports are documented: a CSV file, not JSON.
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}}}}
@@ -114,7 +133,7 @@ class StatusChange(BaseModel):
     entry_id: str = Field("", max_length=128)
 
 
-@router.post("/unanswered/{question_id}", summary="Mark a question resolved, linked or open")
+@router.post("/unanswered/{question_id:row}", summary="Mark a question resolved, linked or open")
 async def mark_unanswered(
     change: StatusChange, request: Request, question_id: int = Path(ge=1, le=LARGEST_ROW)
 ) -> Any:
