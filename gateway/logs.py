@@ -36,6 +36,10 @@ class RequestId(CorrelationIdFilter):
 
 #: The attributes every record has; any other was passed as ``extra`` and is written as a field.
 _RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+#: Also left as they are: the request's id is the gateway's own (asgi-correlation-id accepts a
+#: caller's only as a UUID), and one in 25 random hex ids holds a run of digits shaped like a
+#: phone or card number; masked, it would no longer find the request's other lines.
+_UNMASKED = _RECORD_ATTRIBUTES | {"request_id", "correlation_id"}
 
 
 class MaskPersonalData(logging.Filter):
@@ -49,7 +53,7 @@ class MaskPersonalData(logging.Filter):
             record.msg, record.args = masked, None
         fields = vars(record)
         for name, value in fields.items():
-            if name not in _RECORD_ATTRIBUTES and isinstance(value, str):
+            if name not in _UNMASKED and isinstance(value, str):
                 fields[name] = pii.mask(value).text
         if record.exc_info and record.exc_info[1] is not None:
             # Exceptions are formatted later; format them now, masked.

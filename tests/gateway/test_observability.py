@@ -152,3 +152,17 @@ def test_every_field_of_a_log_line_is_masked(json_logs):
     assert lines[0]["path"] == "/api/v1/x/[手机号码]" and lines[0]["note"] == "[手机号码]"
     assert lines[0]["ms"] == 1
     assert "[银行卡号]" in lines[1]["exc_info"] and "6222" not in json_logs.getvalue()
+
+
+def test_a_request_id_shaped_like_a_phone_number_is_written_as_it_is(json_logs):
+    # One random request id in 25 holds eleven digits in a row that look like a mobile number.
+    from asgi_correlation_id import correlation_id
+
+    request_id = "13812345678a4bcd8ef0123456789abc"
+    token = correlation_id.set(request_id)
+    try:
+        logging.getLogger("gateway.access").info("GET /api/v1/x 200", extra={"ms": 1})
+    finally:
+        correlation_id.reset(token)
+    line = json.loads(json_logs.getvalue().splitlines()[0])
+    assert line["request_id"] == request_id
