@@ -50,8 +50,12 @@ def test_a_misspelt_question_shows_did_you_mean_and_can_be_asked_as_typed(portal
     page.get_by_label("您的问题").fill("居住正怎么办理")
     page.get_by_role("button", name="发送").click()
     transcript = page.locator("#transcript")
-    as_typed = locales.text("portal.ask_as_typed", "zh-CN", question="居住正怎么办理")
-    chip = transcript.get_by_role("button", name=as_typed)
+    as_typed = locales.text("portal.ask_as_typed", "zh-CN", question="\x00")
+    # Playwright's accessible name puts a space around the resident's words (an element of
+    # their own, for their language); Chromium's does not.
+    before, after = (re.escape(part) for part in as_typed.split("\x00"))
+    name = re.compile(rf"^{before}\s?{re.escape('居住正怎么办理')}{after}$")
+    chip = transcript.get_by_role("button", name=name)
     chip.wait_for(timeout=20_000)
     understood = locales.text("portal.did_you_mean", "zh-CN", question="居住证怎么办理")
     assert understood in transcript.inner_text()
