@@ -43,6 +43,7 @@ from gateway.backends.base import (
     Replace,
 )
 from gateway.config import BackendConfig, ConfigError, RouteConfig, RoutingConfig
+from gateway.deadlines import Deadline
 from gateway.state.breakers import Breaker, CircuitBreaker
 
 __all__ = ["Breaker", "CircuitBreaker", "Lane", "NoAnswer", "Plan", "Router"]
@@ -104,46 +105,51 @@ class Lane:
         """The back end's events, each within its deadline: the first within
         ``first_token_timeout``, all of them within ``timeout``; an answer longer than
         ``max_answer_chars`` is cut there (the back end stopped) and marked ``truncated``."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.timeout
-        first_deadline = loop.time() + self.first_token_timeout
+        now = asyncio.get_running_loop().time()
+        deadline = Deadline(now + self.first_token_timeout)
         events = self.backend.stream(query)
         cap = self.max_answer_chars
         text = ""  # the answer so far: where to cut it
-        async with aclosing(events):  # type: ignore[type-var]
-            first = True
-            while True:
-                try:
-                    async with asyncio.timeout_at(first_deadline if first else deadline):
-                        event = await anext(events)
-                except StopAsyncIteration:
-                    raise BackendError(f"{self.name}: the stream ended without an answer") from None
-                except TimeoutError:
+        first = True
+        try:
+            async with aclosing(events):  # type: ignore[type-var]
+                while True:
+                    try:
+                        event = await deadline.wait(anext(events))
+                    except StopAsyncIteration:
+                        raise BackendError(
+                            f"{self.name}: the stream ended without an answer"
+                        ) from None
+                    except TimeoutError:
+                        if first:
+                            limit = f"no first piece within {self.first_token_timeout:g} s"
+                        else:
+                            limit = f"not finished within {self.timeout:g} s"
+                        raise BackendError(f"{self.name}: {limit}") from None
+                    except BackendError:
+                        raise
+                    except Exception as exc:
+                        raise _unexpected(self.name, exc) from exc
                     if first:
-                        limit = f"no first piece within {self.first_token_timeout:g} s"
-                    else:
-                        limit = f"not finished within {self.timeout:g} s"
-                    raise BackendError(f"{self.name}: {limit}") from None
-                except BackendError:
-                    raise
-                except Exception as exc:
-                    raise _unexpected(self.name, exc) from exc
-                if isinstance(event, Done):
-                    if len(event.answer.text) > cap:
-                        event = Done(self._cut(event.answer, event.answer.text))
+                        deadline.move(now + self.timeout)
+                        first = False
+                    if isinstance(event, Done):
+                        if len(event.answer.text) > cap:
+                            event = Done(self._cut(event.answer, event.answer.text))
+                        yield event
+                        return
+                    text = text + event.text if isinstance(event, Delta) else event.text
+                    if len(text) > cap:
+                        over = len(text) - cap
+                        if isinstance(event, Delta) and len(event.text) > over:
+                            yield Delta(event.text[:-over])
+                        elif isinstance(event, Replace):
+                            yield Replace(text[:cap])
+                        yield Done(self._cut(Answer(text=""), text))
+                        return
                     yield event
-                    return
-                text = text + event.text if isinstance(event, Delta) else event.text
-                if len(text) > cap:
-                    over = len(text) - cap
-                    if isinstance(event, Delta) and len(event.text) > over:
-                        yield Delta(event.text[:-over])
-                    elif isinstance(event, Replace):
-                        yield Replace(text[:cap])
-                    yield Done(self._cut(Answer(text=""), text))
-                    return
-                yield event
-                first = False
+        finally:
+            deadline.cancel()
 
     def _cut(self, answer: Answer, text: str) -> Answer:
         log.warning("back end %s: answer cut at %d characters", self.name, self.max_answer_chars)
