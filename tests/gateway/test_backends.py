@@ -110,3 +110,18 @@ def test_a_route_naming_an_unknown_backend_is_a_config_error(make_settings):
 
     with pytest.raises(ConfigError, match="names no configured back end 'ghost'"):
         ChatService.from_settings(make_settings('[[routes]]\nbackends = ["ghost"]\n'))
+
+
+def test_a_reply_orjson_refuses_is_read_as_python_reads_it():
+    from gateway.backends.openai import OpenAIBackend
+
+    backend = OpenAIBackend(
+        "b", OpenAIBackend.Options(base_url="http://127.0.0.1:9", model="m"), Services(Settings())
+    )
+    # NaN, a lone surrogate's escape and an integer beyond 64 bits: JSON as engines write it
+    # that orjson refuses.
+    reply = backend.parse_json(b'{"score": NaN, "text": "\\ud800", "id": 123456789012345678901}')
+    assert reply["score"] != reply["score"] and reply["text"] == "\ud800"
+    assert reply["id"] == 123456789012345678901
+    with pytest.raises(BackendError, match="malformed JSON"):
+        backend.parse_json(b'{"text": ')
