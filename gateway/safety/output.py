@@ -82,6 +82,12 @@ def safe_link(url: str) -> bool:
     return bool(colon) and scheme in LINK_SCHEMES and "/" not in scheme
 
 
+#: What every unsafe token needs in the answer's own text: HTML and autolinks a ``<``, links
+#: and images a ``[`` (the CommonMark preset links no bare addresses), text that decodes to a
+#: tag a ``<`` or a character reference's ``&``. Most answers have none of them and are not
+#: parsed at all (a parse is most of what an answer without markup costs).
+_MARKUP_NEEDS = re.compile(r"[<\[&]")
+
 #: Cleaning can uncover Markdown (an HTML block that loses its tags is read as a paragraph
 #: again), so it is repeated until nothing is left to clean, at most this many times.
 ROUNDS = 4
@@ -91,6 +97,8 @@ def sanitize_markdown(text: str) -> str:
     """``text`` safe to render; returned unchanged when nothing in it needs cleaning. Every
     answer goes through here, whatever characters it holds (an entity needs neither ``:`` nor
     ``<``)."""
+    if not _MARKUP_NEEDS.search(text):
+        return text
     parser = _parser()
     for _ in range(ROUNDS):
         tokens = parser.parse(text)

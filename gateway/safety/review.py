@@ -248,8 +248,14 @@ class Safety:
         starts again when another back end takes over (the router failed over: nothing of
         the first one's answer was shown). Not ``live`` (the reply is collected, nobody sees
         its pieces): only the complete answer is reviewed, as a whole."""
-        review = StreamReview(self, query)
         async with aclosing(events):  # type: ignore[type-var]
+            if not live:
+                async for backend, event in events:
+                    if isinstance(event, Done):
+                        yield backend, Done(self._whole(event.answer, query, backend.name))
+                        return
+                return
+            review = StreamReview(self, query)
             async for backend, event in events:
                 if review.backend != backend.name:
                     review = StreamReview(self, query)
@@ -258,8 +264,6 @@ class Safety:
                     for piece in review.finish(event.answer):
                         yield backend, piece
                     return
-                if not live:
-                    continue
                 for piece in review.feed(event):
                     yield backend, piece
                 if review.withdrawn:

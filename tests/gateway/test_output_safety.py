@@ -3,6 +3,8 @@
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from gateway.safety.output import plain_text, safe_url, sanitize_markdown
@@ -96,3 +98,20 @@ def test_citation_addresses_are_http_only(url, kept):
 def test_titles_and_snippets_become_plain_text():
     assert plain_text("<b>居住证</b> &amp; <script>alert(1)</script>指南") == "居住证 & 指南"
     assert "<" not in plain_text("&lt;script&gt;alert(1)&lt;/script&gt;")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(blacklist_characters="<[&", blacklist_categories=["Cs"])))
+def test_an_answer_without_angle_bracket_square_bracket_or_ampersand_holds_no_markup(text):
+    # Why sanitize_markdown returns such an answer without parsing it: CommonMark finds no
+    # HTML, link, image or tag-like text in it, as the permissive parser reads it.
+    parser = MarkdownIt("commonmark", {"html": True})
+    parser.validateLink = lambda url: True
+    flat = []
+    for token in parser.parse(text):
+        flat.append(token)
+        flat.extend(token.children or [])
+    kinds = {token.type for token in flat}
+    assert not kinds & {"html_block", "html_inline", "link_open", "image"}
+    assert not any("<" in token.content for token in flat if token.type == "text")
+    assert sanitize_markdown(text) == text
