@@ -4,6 +4,8 @@ gateway's own index (gateway/knowledge/index.py, persist.py, ann.py).
     python bench/retrieval_scale.py                                 # 600,000 + 1,000,000
     python bench/retrieval_scale.py --entries 20000 --passages 30000  # a smaller run
     python bench/retrieval_scale.py --thresholds   # brute force against the graph by rows
+    python bench/retrieval_scale.py --keep DIR      # the build kept in DIR, its path printed
+    python bench/retrieval_scale.py --start BUILD   # only the starts, from a kept build
 
 Embedding 1.6 million texts with the bundled model would take some 21 hours of this machine
 (its rate is measured and printed first), so the texts' vectors are synthetic: unit vectors
@@ -102,9 +104,25 @@ def build(folder: Path, entries: int, passage_count: int) -> dict:
     sys.path.insert(0, str(Path(__file__).parent))
     from faq import generate
 
+    from gateway.knowledge import ann, persist, vectors
     from gateway.knowledge import entries as kb
-    from gateway.knowledge import persist
     from gateway.knowledge.index import build_parts
+
+    # The build's phases, timed where build_parts calls them.
+    phases = {"vectors_s": 0.0, "graphs_s": 0.0}
+
+    def timed(name: str, function):  # type: ignore[no-untyped-def]
+        def run(*args, **kwargs):  # type: ignore[no-untyped-def]
+            began = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                phases[name] += time.perf_counter() - began
+
+        return run
+
+    vectors.build = timed("vectors_s", vectors.build)
+    ann.Ann.build = classmethod(timed("graphs_s", ann.Ann.build.__func__))  # type: ignore[method-assign]
 
     (folder / "base").mkdir()
     generate(folder / "base", entries)
@@ -122,6 +140,8 @@ def build(folder: Path, entries: int, passage_count: int) -> dict:
     return {
         "read_s": read - started,
         "index_s": built - read,
+        "bm25_s": built - read - phases["vectors_s"] - phases["graphs_s"],
+        **phases,
         "write_s": written - built,
         "rows": len(parts.matrix) if parts.matrix is not None else 0,
         "ann": parts.graphs is not None,
@@ -141,23 +161,28 @@ def start(target: Path, queries: int) -> dict:
     started = time.perf_counter()
     index = persist.open_build(target, [], embedder, 2_000)
     opened = time.perf_counter() - started
-    timings: dict[str, list[float]] = {"search": [], "search_passages": []}
+    timings: dict[str, list[float]] = {}
     for n in range(queries):
         question = QUESTIONS[n % len(QUESTIONS)]
-        for name, run in (("search", index.search), ("search_passages", index.search_passages)):
-            embedder._queries.clear()
+        # Each search with the question's embedding, the embedding alone, and each search
+        # again with it remembered: what a query spends beside the model.
+        for name, run, fresh in (
+            ("search", index.search, True),
+            ("search_passages", index.search_passages, True),
+            ("embedding", embedder.query, True),
+            ("search_without_embedding", index.search, False),
+            ("search_passages_without_embedding", index.search_passages, False),
+        ):
+            if fresh:
+                embedder._queries.clear()
             began = time.perf_counter()
             run(question)
-            timings[name].append((time.perf_counter() - began) * 1000)
+            timings.setdefault(name, []).append((time.perf_counter() - began) * 1000)
     result: dict = {"start_s": opened, "rss_mb": rss_mb(), "rss_growth_mb": rss_mb() - base}
     for name, values in timings.items():
         values.sort()
         result[f"{name}_p50_ms"] = statistics.median(values)
         result[f"{name}_p99_ms"] = values[min(len(values) - 1, int(0.99 * len(values)))]
-    embedder._queries.clear()
-    began = time.perf_counter()
-    embedder.query(QUESTIONS[0])
-    result["embedding_ms"] = (time.perf_counter() - began) * 1000
     return result
 
 
@@ -219,6 +244,8 @@ def main() -> None:
     parser.add_argument("--passages", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--thresholds", action="store_true")
+    parser.add_argument("--keep", type=Path, help="build into this folder and keep it")
+    parser.add_argument("--start", type=Path, help="only start from this kept build")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.thresholds:
@@ -234,11 +261,19 @@ def main() -> None:
             row = start(Path(rest[0]), args.queries)
         print(json.dumps(row))
         return
+    if args.start:
+        for run in ("first", "second"):
+            row = child("start", str(args.start), "--queries", str(args.queries))
+            print(run, json.dumps(row), f"load average: {os.getloadavg()}")
+        return
     rate = model_rate()
     total = args.entries + args.passages
     print(f"model: {rate:.1f} ms a passage, so {rate * total / 3.6e6:.1f} h for {total:,} texts")
     print(f"load average before: {os.getloadavg()}")
-    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as folder:
+    if args.keep:
+        args.keep.mkdir(parents=True)
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as temporary:
+        folder = str(args.keep or temporary)
         built = child("build", folder, "--entries", str(args.entries), "--passages",
                       str(args.passages))  # fmt: skip
         print(json.dumps(built), f"load average: {os.getloadavg()}")

@@ -8,12 +8,14 @@ brute force gives; the graph only decides which rows are looked at (docs/knowled
 
 The graph is kept int8-quantised (a quarter of the float32 vectors' size) in a file of
 ``index_dir`` and opened as a memory-mapped *view*: a start reads no more than its header, and
-the workers of a machine share its pages.
+the workers of a machine share its pages. The kept matrix itself is read row by row
+(:class:`Rows`), not mapped.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +40,38 @@ CANDIDATE_ROWS = 200
 NO_ROWS = np.zeros(0, np.int64)
 #: Rows added to the graph at a time (float32 copies of the float16 rows).
 BATCH = 50_000
+
+
+class Rows:
+    """The rows of a kept ``.npy`` matrix, read from the file by position when asked for.
+
+    A graph's index scores a few thousand scattered rows a question. Through a memory map
+    each row read maps the file's pages around it (the kernel's fault-around, whatever
+    ``madvise`` says): at 1.6 M rows the 4,096 rows of the baseline's sample and 200 questions'
+    candidates left 1.2 GB of the 1.2 GB file resident, against 3 MB read this way at 1 ms
+    more a question (bench/retrieval_scale.py, docs/benchmarks.md)."""
+
+    def __init__(self, path: Path) -> None:
+        mapped = np.load(path, mmap_mode="r")  # only to read the header: shape, type, offset
+        self.shape: tuple[int, ...] = mapped.shape
+        self.dtype = mapped.dtype
+        self._offset = int(mapped.offset)
+        self._width = int(np.prod(self.shape[1:], dtype=np.int64)) * self.dtype.itemsize
+        del mapped
+        with path.open("rb") as file:
+            self._descriptor = os.dup(file.fileno())
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, positions: np.ndarray) -> np.ndarray:
+        width, offset, descriptor = self._width, self._offset, self._descriptor
+        data = b"".join(os.pread(descriptor, width, offset + int(i) * width) for i in positions)
+        return np.frombuffer(data, self.dtype).reshape(len(positions), *self.shape[1:])
+
+    def __del__(self) -> None:
+        if hasattr(self, "_descriptor"):
+            os.close(self._descriptor)
 
 
 class Ann:

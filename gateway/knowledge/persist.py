@@ -295,7 +295,7 @@ def open_build(
     knowledge = KnowledgeBase(entries_, manifests, passages, sources)
     if embedder is None:
         return FaqIndex.from_parts(knowledge, None, Parts(questions, answers))
-    matrix = np.load(folder / "vectors.npy", mmap_mode="r")
+    matrix: np.ndarray | ann.Rows = np.load(folder / "vectors.npy", mmap_mode="r")
     starts = np.load(folder / "starts.npy")
     rows = manifest["rows"]
     if len(matrix) != rows or len(starts) != count + 1 or rows - starts[-1] != len(passages):
@@ -305,6 +305,8 @@ def open_build(
                      f"which ann_threshold {ann_threshold} changes")  # fmt: skip
     graphs = None
     if manifest["ann"]:
+        # Only scattered rows are read through the graphs: by position, not mapped (ann.Rows).
+        matrix = ann.Rows(folder / "vectors.npy")
         first = int(starts[-1])
         graphs = (
             ann.Ann.view(folder / "entries.usearch", 0, first),

