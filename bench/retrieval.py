@@ -33,8 +33,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 QUESTIONS = ROOT / "bench" / "data" / "retrieval_questions.tsv"
-#: Question sets by name: the first one (used for tuning), and a fresh one written later.
-SETS = {"first": QUESTIONS, "fresh": ROOT / "bench" / "data" / "retrieval_fresh.tsv"}
+#: Question sets by name: the first one (used for tuning), and fresh ones written later.
+SETS = {
+    "first": QUESTIONS,
+    "fresh": ROOT / "bench" / "data" / "retrieval_fresh.tsv",
+    "fresh2": ROOT / "bench" / "data" / "retrieval_fresh2.tsv",
+}
 #: The UI language a resident of each language would pick (the portal has these catalogs).
 LOCALES = {"zh": "zh-CN", "yue": "zh-HK", "zh-Hant": "zh-HK", "de": "en"}
 GROUPS = {"zh": "Mandarin", "yue": "Cantonese", "zh-Hant": "Traditional"}
