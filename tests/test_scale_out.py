@@ -113,9 +113,11 @@ def test_two_gateways_share_redis_and_postgresql(
 
         def keep_asking() -> None:
             for n in range(200):
-                question = f"没有答案的问题{n}号"
+                # Off-topic: kept as unanswered once its "no answer" reached the resident.
+                question = f"我家第{n}只猫不吃饭怎么办"
                 try:
-                    if ask(a, question).status_code == 200:
+                    reply = ask(a, question)
+                    if reply.status_code == 200 and not reply.json()["found"]:
                         acknowledged.append(question)
                 except httpx.HTTPError:
                     return
