@@ -3,8 +3,9 @@
 ``ChatService`` is what the HTTP API (and any other front door) calls. There is one path: the
 answer is a stream of events (routing, review and translation all work on it), delivered live
 (:meth:`ChatService.stream`) or collected into one reply (:meth:`ChatService.answer`). It never
-loses a question: each is recorded before any back end is asked, and one that gets no answer,
-or whose back ends all fail, is recorded for operators.
+loses a question: each is recorded while its back end is asked, before the resident sees any
+of the answer, and one that gets no answer, or whose back ends all fail, is recorded for
+operators.
 """
 
 from __future__ import annotations
@@ -291,7 +292,9 @@ class ChatService:
             yield Failed(error)
             return
         record = AnswerRecord(prepared.message_id, query.text, query.language)
-        await self._keep(self.records.asked, record)
+        # Written while the back end is asked, not before: the write's thread hop is then off
+        # the time to the first piece (docs/benchmarks.md, "bench/overhead.py").
+        kept = self.records.asked(record)
         # An answer to be translated is sent line by line as its lines are translated, when
         # the back end streams (gateway/translation/stream.py), else whole once translated.
         hold = live and self.translation.translates(prepared.language)
@@ -313,6 +316,7 @@ class ChatService:
                     else:
                         pieces = [type(event)(prepared.reply(event.text))]
                     for piece in pieces:
+                        await kept  # no resident sees an answer to a question not kept
                         plan.shown = True  # before it goes: the router must not fail over now
                         yield piece
         except NoAnswer:
@@ -320,6 +324,7 @@ class ChatService:
         finally:
             if lines is not None:
                 lines.close()  # the resident left, or the answer failed: stop translating
+        await kept
         if outcome is None:
             await self._unanswered(replace(record, state="backend_failed"), query)
             yield Failed(GatewayError("backend_unavailable"))

@@ -9,10 +9,11 @@ keeps settled ones in Redis too, for workers that do not share one database.
 The writes are grouped: one writer per worker takes every record waiting while its last
 transaction ran into the next one, so thirty-two questions answered at once cost one
 transaction, not sixty-four, and settled records wait up to :data:`SETTLE_WAIT` for the next
-question's (one transaction a question, one after another). A question still waits for its
-own record to be kept before any back end is asked; a reply does not wait for its settling (a
-rating on this worker sees the records still waiting; one on another worker that finds its
-record unsettled reads it again a few times within a second). Records older than ``[state]
+question's (one transaction a question, one after another). A question's record is written
+while its back end is being asked, and no piece of its answer reaches the resident before it
+is kept; a reply does not wait for its settling (a rating on this worker sees the records
+still waiting; one on another worker that finds its record unsettled reads it again a few
+times within a second). Records older than ``[state]
 answer_days`` are forgotten: once at start-up and then once an hour, by the writer between
 two of its transactions.
 """
@@ -51,7 +52,7 @@ class AnswerRecords:
     def __init__(self, store: Store, days: float = 30.0) -> None:
         self.store = store
         self.days = days
-        self._asked: list[tuple[AnswerRecord, asyncio.Future[None]]] = []
+        self._asked: list[tuple[AnswerRecord, asyncio.Future[bool]]] = []
         #: Settled records not written yet, and those being written: by message id.
         self._settled: dict[str, AnswerRecord] = {}
         self._writing: dict[str, AnswerRecord] = {}
@@ -60,13 +61,15 @@ class AnswerRecords:
         self._hurry = asyncio.Event()
         self._next_prune = 0.0
 
-    async def asked(self, record: AnswerRecord) -> None:
-        """Keep the question before any back end is asked (returns once it is written)."""
-        kept = asyncio.get_running_loop().create_future()
+    def asked(self, record: AnswerRecord) -> asyncio.Future[bool]:
+        """Hand the question to the writer. The future is done once the writer has tried:
+        ``True`` when the record is written, ``False`` when it could not be (logged here; a
+        store that is down must not cost the resident the answer)."""
+        kept: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._asked.append((record, kept))
         self._hurry.set()
         self._write()
-        await kept
+        return kept
 
     async def settled(self, record: AnswerRecord) -> None:
         """What became of the question: written soon, in the writer's next transaction."""
@@ -116,18 +119,20 @@ class AnswerRecords:
                 await self.store.keep_answers(
                     [record for record, _ in asked], list(self._writing.values())
                 )
-            except Exception as error:
-                if self._writing:
-                    log.exception("could not settle %d answer records", len(self._writing))
-                for _, kept in asked:
-                    if not kept.done():  # its resident may have left
-                        kept.set_exception(error)
+            except Exception:
+                log.exception(
+                    "could not keep %d questions and settle %d answer records",
+                    len(asked),
+                    len(self._writing),
+                )
+                written = False
             else:
-                for _, kept in asked:
-                    if not kept.done():
-                        kept.set_result(None)
+                written = True
             finally:
                 self._writing = {}
+            for _, kept in asked:
+                if not kept.done():  # its resident may have left
+                    kept.set_result(written)
             if time.monotonic() >= self._next_prune:
                 try:
                     pruned = await self.prune()

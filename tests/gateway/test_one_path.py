@@ -1,6 +1,6 @@
 """One path for every answer (issue 15): the blocking reply is the stream collected, so both
 deliveries keep the same rules — the breaker settled before the slot is left, answers cut at
-their back end's cap, the question kept before any back end is asked, feedback tied to its
+their back end's cap, the question kept before any of its answer is shown, feedback tied to its
 answer on any worker — and the core never imports the HTTP API."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from gateway.backends.base import MESSAGE_ID, Answer, Delta, Done, Query
 from gateway.backends.static import StaticBackend
 from gateway.chat import ChatService
 from gateway.config import Settings
+from gateway.replies import Finished
 from gateway.routing import Router
 from gateway.state.answers import AnswerRecord, AnswerRecords
 from gateway.state.breakers import CircuitBreaker
@@ -163,7 +164,7 @@ async def test_an_answer_within_its_cap_is_untouched(serve_app):
     assert reply["answer"] == "请带身份证到窗口办理。" and reply["notices"] == []
 
 
-# -- the question kept before any back end is asked -------------------------------------------
+# -- the question kept before any of its answer is shown -------------------------------------
 
 
 class Stalling(StaticBackend):
@@ -185,8 +186,10 @@ class Rated(StaticBackend):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.ratings: list[tuple[AnswerRecord, bool, str]] = []
+        self.asked = False
 
     async def stream(self, query: Query):
+        self.asked = True
         yield Delta("请带身份证到窗口办理。")
         yield Done(Answer(text="请带身份证到窗口办理。", metadata={MESSAGE_ID: "engine-42"}))
 
@@ -194,8 +197,11 @@ class Rated(StaticBackend):
         self.ratings.append((record, helpful, comment))
 
 
-def worker(settings: Settings, backend_type: type[StaticBackend]) -> ChatService:
-    """A gateway worker over ``settings``' database, answered by one back end of its own."""
+def worker(
+    settings: Settings, backend_type: type[StaticBackend], store: SqlStore | None = None
+) -> ChatService:
+    """A gateway worker over ``settings``' database (or ``store``), answered by one back end
+    of its own."""
     base = ChatService.from_settings(settings)
     backend = backend_type("engine", StaticBackend.Options(answer="-"), base.services)
     backends = {"engine": backend}
@@ -205,7 +211,7 @@ def worker(settings: Settings, backend_type: type[StaticBackend]) -> ChatService
         base.pipeline,
         backends,
         Router(settings.routes, backends),
-        base.store,
+        store or base.store,
         translation=base.translation,
     )
 
@@ -221,7 +227,7 @@ backends = ["engine"]
 """
 
 
-async def test_a_question_is_kept_before_the_backend_is_asked_and_counted_after_a_crash(
+async def test_a_question_is_kept_before_its_answer_is_shown_and_counted_after_a_crash(
     make_settings,
 ):
     settings = make_settings(ENGINE)
@@ -248,6 +254,55 @@ async def test_a_question_is_kept_before_the_backend_is_asked_and_counted_after_
     assert await second.store.recover_interrupted(dt.datetime.now(dt.UTC)) == 0, "counted once"
     for service in (first, second):
         await service.store.aclose()
+
+
+class HeldStore(SqlStore):
+    """The real SQLite store, its answer records written only once ``release`` is set."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.release = asyncio.Event()
+
+    async def keep_answers(self, asked, settled) -> None:
+        await self.release.wait()
+        await super().keep_answers(asked, settled)
+
+
+class DownStore(SqlStore):
+    """A database that refuses every answer record."""
+
+    async def keep_answers(self, asked, settled) -> None:
+        raise OSError("database is down")
+
+
+async def test_the_back_end_is_asked_while_the_question_is_written_but_shown_after(
+    make_settings,
+):
+    settings = make_settings(ENGINE)
+    store = HeldStore(settings.state.database_url)
+    service = worker(settings, Rated, store)
+    await service.startup()
+    prepared = service.prepare("居住证怎么办理", "zh-CN")
+    first = asyncio.ensure_future(anext(service.stream(prepared)))
+    await asyncio.sleep(0.1)
+    assert service.backends["engine"].asked, "the back end is asked meanwhile"
+    assert not first.done(), "its first piece waits for the question to be kept"
+    store.release.set()
+    assert "请带身份证到窗口办理。".startswith((await first).text)
+    assert (await store.answer_record(prepared.message_id)).question == "居住证怎么办理"
+    await service.aclose()
+
+
+async def test_a_database_that_is_down_costs_the_resident_no_answer(make_settings, caplog):
+    settings = make_settings(ENGINE)
+    service = worker(settings, Rated, DownStore(settings.state.database_url))
+    await service.startup()
+    reply = await service.answer(service.prepare("居住证怎么办理", "zh-CN"))
+    assert reply.found and reply.answer == "请带身份证到窗口办理。"
+    events = [event async for event in service.stream(service.prepare("居住证怎么办理", "zh-CN"))]
+    assert isinstance(events[-1], Finished) and events[-1].reply.found
+    assert "could not keep 1 questions" in caplog.text
+    await service.aclose()
 
 
 async def test_feedback_reaches_the_record_and_the_backend_on_another_worker(make_settings):
