@@ -7,6 +7,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 7860
 PYTEST_ARGS ?=
+# Processes for `make test-fast`; `make test` (CI) runs in one, the browser and load suites
+# measure time and would race each other.
+PYTEST_WORKERS ?= 2
 # A CPU build of torch for the argos extra (argostranslate → stanza → torch).
 TORCH_WHEEL ?= /opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl
 
@@ -19,7 +22,7 @@ test: install-test install-argos system-packages lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: install-test install-argos
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow" -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .
