@@ -39,6 +39,7 @@ SETS = {
     "fresh": ROOT / "bench" / "data" / "retrieval_fresh.tsv",
     "fresh2": ROOT / "bench" / "data" / "retrieval_fresh2.tsv",
     "fresh3": ROOT / "bench" / "data" / "retrieval_fresh3.tsv",
+    "fresh4": ROOT / "bench" / "data" / "retrieval_fresh4.tsv",
 }
 #: The UI language a resident of each language would pick (the portal has these catalogs).
 LOCALES = {"zh": "zh-CN", "yue": "zh-HK", "zh-Hant": "zh-HK", "de": "en"}
