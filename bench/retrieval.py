@@ -40,6 +40,7 @@ SETS = {
     "fresh2": ROOT / "bench" / "data" / "retrieval_fresh2.tsv",
     "fresh3": ROOT / "bench" / "data" / "retrieval_fresh3.tsv",
     "fresh4": ROOT / "bench" / "data" / "retrieval_fresh4.tsv",
+    "fresh5": ROOT / "bench" / "data" / "retrieval_fresh5.tsv",
 }
 #: The UI language a resident of each language would pick (the portal has these catalogs).
 LOCALES = {"zh": "zh-CN", "yue": "zh-HK", "zh-Hant": "zh-HK", "de": "en"}
@@ -133,6 +134,7 @@ async def evaluate(mode: str, questions: list[Question], verbose: bool) -> None:
         latencies = []
         try:
             index = await chat.services.index()
+            faq = chat.backends["faq"]
             for question in questions:
                 locale = LOCALES.get(question.language, question.language)
                 history = [
@@ -152,7 +154,12 @@ async def evaluate(mode: str, questions: list[Question], verbose: bool) -> None:
                 query = await chat.translation.question(prepared.query)
                 plan, _ = await chat._plan(query, prepared.history)
                 said = plan.standalone or plan.query.text
-                hits = index.search(said, limit=5, mode=mode if mode != "default" else "hybrid")
+                hits = index.search(
+                    said,
+                    limit=5,
+                    mode=mode if mode != "default" else "hybrid",
+                    favoured=faq.favoured(plan.query),
+                )
                 ranked = [hit.entry.id for hit in hits]
                 decided.append(
                     (question, ranked[0] if hits else None, hits[0].confidence if hits else 0)

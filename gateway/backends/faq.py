@@ -34,6 +34,10 @@ class FaqOptions(BaseModel):
     suggestions: int = Field(3, ge=0, le=10)
     #: ``hybrid`` (BM25 and dense vectors fused), ``bm25`` or ``dense``.
     retrieval: Literal["hybrid", "bm25", "dense"] = "hybrid"
+    #: Categories written for foreign residents (the sample's ``foreigners``): for a question
+    #: in a language other than Chinese their entries are favoured over the residents' own
+    #: (外国人住宿登记 over 居住登记, 外国人居留许可 over 居住证).
+    foreign_resident_categories: list[str] = Field(default_factory=lambda: ["foreigners"])
 
 
 class FaqBackend(Backend):
@@ -55,7 +59,7 @@ class FaqBackend(Backend):
         # Looked up each time: a knowledge-base reload swaps the index (gateway/services.py).
         self._index = index = await self.services.index(self.options.knowledge_base or None)
         # In a thread: embedding the question takes the CPU for some milliseconds.
-        hits, passages = await anyio.to_thread.run_sync(self._search, index, query.text)
+        hits, passages = await anyio.to_thread.run_sync(self._search, index, query)
         sure = self.options.min_confidence
         # Entries and passages are ranked together by meaning: the closer one answers.
         if (
@@ -89,15 +93,20 @@ class FaqBackend(Backend):
             metadata={"score": round(best.score, 3), "confidence": round(best.confidence, 3)},
         )
 
-    def _search(self, index: FaqIndex, text: str) -> tuple[list[Hit], list[PassageHit]]:
+    def _search(self, index: FaqIndex, query: Query) -> tuple[list[Hit], list[PassageHit]]:
         hits = index.search(
-            text,
+            query.text,
             limit=self.options.suggestions + 1,
             answer_weight=self.options.answer_weight,
             mode=self.options.retrieval,
+            favoured=self.favoured(query),
         )
-        passages = [] if self.options.retrieval == "bm25" else index.search_passages(text, 1)
+        passages = [] if self.options.retrieval == "bm25" else index.search_passages(query.text, 1)
         return hits, passages
+
+    def favoured(self, query: Query) -> list[str]:
+        """The categories whose entries ``query`` favours: a foreign resident's own."""
+        return self.options.foreign_resident_categories if query.language != "zh" else []
 
 
 def _passage_answer(hit: PassageHit, suggestions: list[str]) -> Answer:

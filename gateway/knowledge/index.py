@@ -51,6 +51,10 @@ COVERAGE_FLOOR = 0.044
 COVERAGE_CEILING = 0.094
 #: Rows sampled to estimate the median similarity of a question to the base.
 BASELINE_SAMPLE = 4096
+#: Added to the similarity of the entries of the categories a search favours, a quarter of the
+#: way from ``DENSE_FLOOR`` to ``DENSE_CEILING``: chosen on bench/data/retrieval_fresh4.tsv
+#: (0.005, 0.01, 0.02), then measured on the four other sets (docs/benchmarks.md).
+FAVOURED_BONUS = 0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +174,7 @@ class FaqIndex:
         self.embedder = embedder if parts.matrix is not None else None
         self.dense_floor = DENSE_FLOOR
         self.dense_ceiling = DENSE_CEILING
+        self._category_masks: dict[tuple[str, ...], np.ndarray] = {}
         self._matrix = parts.matrix
         self._graphs = parts.graphs
         if self._matrix is not None and parts.starts is not None:
@@ -191,15 +196,21 @@ class FaqIndex:
         return self._matrix is not None
 
     def search(
-        self, text: str, limit: int = 5, answer_weight: float = 0.3, mode: Mode = "hybrid"
+        self,
+        text: str,
+        limit: int = 5,
+        answer_weight: float = 0.3,
+        mode: Mode = "hybrid",
+        favoured: Sequence[str] = (),
     ) -> list[Hit]:
         """The best entries for ``text``, best first; empty when nothing in it is known.
 
         Words found in an entry's answer count ``answer_weight`` times as much as words found
         in its question and phrasings. ``mode``: ``hybrid`` (the default; BM25 alone when the
-        index has no vectors), ``bm25`` or ``dense``."""
+        index has no vectors), ``bm25`` or ``dense``. The entries of the ``favoured``
+        categories stand a little closer by meaning (``FAVOURED_BONUS``)."""
         if mode != "bm25" and self._matrix is not None:
-            return self._fused(text, limit, answer_weight, mode)
+            return self._fused(text, limit, answer_weight, mode, favoured)
         return self._lexical(text, limit, answer_weight)
 
     def search_passages(self, text: str, limit: int = 5) -> list[PassageHit]:
@@ -302,10 +313,15 @@ class FaqIndex:
     def _dense_confidence(self, similarity: float) -> float:
         return min(1.0, max(0.0, self._dense_share(similarity)))
 
-    def _fused(self, text: str, limit: int, answer_weight: float, mode: Mode) -> list[Hit]:
+    def _fused(
+        self, text: str, limit: int, answer_weight: float, mode: Mode, favoured: Sequence[str]
+    ) -> list[Hit]:
         words = tokens(text)
         lexical = None if mode == "dense" else self._lexical_scores(words, answer_weight)
         dense = self._entry_similarity(text, () if lexical is None else _top(lexical, CANDIDATES))
+        if favoured:
+            # Only the entries scored: the others stand at the baseline, 0, and stay there.
+            dense = dense + FAVOURED_BONUS * ((dense != 0) & self._in_categories(tuple(favoured)))
         fused = np.zeros(len(self.entries), np.float32)
         for scores in (dense, lexical):
             if scores is None:
@@ -328,6 +344,15 @@ class FaqIndex:
         # confidence is capped at 1: close entries all sure would be left in fused order.
         order = sorted(range(len(hits)), key=lambda n: -strengths[n])
         return [hits[n] for n in order[:limit]]
+
+    def _in_categories(self, categories: tuple[str, ...]) -> np.ndarray:
+        mask = self._category_masks.get(categories)
+        if mask is None:
+            wanted = set(categories)
+            flags = (entry.category in wanted for entry in self.entries)
+            mask = np.fromiter(flags, bool, len(self.entries))
+            self._category_masks[categories] = mask
+        return mask
 
     def _lexical(self, text: str, limit: int, answer_weight: float) -> list[Hit]:
         words = tokens(text)

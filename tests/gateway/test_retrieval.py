@@ -179,15 +179,9 @@ def test_bm25_mode_is_todays_retrieval(index):
 @pytest.mark.parametrize(
     ("message", "lang", "expected"),
     [
-        pytest.param(
-            "중국에서 일하려면 취업허가는 어떻게 받나요",
-            "ko",
-            "foreigner-work-permit",
-            # Ranked first, but at confidence 0.54 since an entry's similarity is the mean of
-            # its whole row and its best one (docs/benchmarks.md: fewer wrong answers on all
-            # three sets, foreign top-1 on the first set 75 % -> 73 %).
-            marks=pytest.mark.xfail(strict=True, reason="found first, not sure enough"),
-        ),
+        # Ranked first at confidence 0.54 until a foreign resident's entries were favoured
+        # for a question not in Chinese (docs/benchmarks.md, "A fifth fresh set").
+        ("중국에서 일하려면 취업허가는 어떻게 받나요", "ko", "foreigner-work-permit"),
         ("我想問下醫保報銷要咩資料", "zh-HK", "medical-insurance-reimbursement"),
         ("How can a foreigner get a work permit?", "en", "foreigner-work-permit"),
     ],
@@ -273,3 +267,35 @@ def test_vectors_kept_with_another_layout_of_entry_rows_are_built_again(
     in_memory = FaqIndex(load([base], config), model, config.index_dir)
     assert list(started._starts) == list(in_memory._starts)
     assert len(in_memory._starts) == 4 and in_memory._starts[-1] > 3 * 2
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # The residents' 居住登记 and 居住证 stand as close to these as the foreigners' entries.
+        ("I'm renting a flat, do I need to report my address to the police?",
+         "foreigner-accommodation-registration"),
+        ("Necesito registrar mi domicilio en la policía si alquilo un piso?",
+         "foreigner-accommodation-registration"),
+    ],
+)  # fmt: skip
+def test_a_foreign_residents_entries_are_favoured_for_their_question(index, question, expected):
+    favoured = index.search(question, limit=3, favoured=["foreigners"])
+    assert favoured[0].entry.id == expected
+    assert favoured[0].confidence >= 0.6
+    plain = index.search(question, limit=3)
+    assert favoured[0].similarity > next(h.similarity for h in plain if h.entry.id == expected)
+
+
+@pytest.mark.parametrize("question", ["lottery numbers tonight", "best pizza in Shanghai"])
+def test_favouring_answers_no_off_topic_question(index, question):
+    hits = index.search(question, limit=1, favoured=["foreigners"])
+    assert not hits or hits[0].confidence < 0.6
+
+
+def test_the_faq_back_end_favours_foreigners_entries_only_for_a_question_not_in_chinese():
+    backend = FaqBackend("faq", FaqOptions(), Services(Settings()))
+    assert backend.favoured(Query(text="外国人住宿登记", language="zh")) == []
+    assert backend.favoured(Query(text="register with the police", language="en")) == ["foreigners"]
+    none = FaqBackend("faq", FaqOptions(foreign_resident_categories=[]), Services(Settings()))
+    assert none.favoured(Query(text="register with the police", language="en")) == []
