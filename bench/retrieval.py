@@ -158,7 +158,7 @@ async def evaluate(mode: str, questions: list[Question], verbose: bool) -> None:
                     said,
                     limit=5,
                     mode=mode if mode != "default" else "hybrid",
-                    favoured=faq.favoured(plan.query),
+                    favoured=faq.options.favoured(plan.query),
                 )
                 ranked = [hit.entry.id for hit in hits]
                 decided.append(

@@ -21,11 +21,24 @@ from gateway.text import markdown_to_text
 SNIPPET_CHARS = 120
 
 
-class FaqOptions(BaseModel):
+class KnowledgeOptions(BaseModel):
+    """What the back ends that retrieve from the knowledge base (``faq``, ``rag``) share."""
+
     model_config = ConfigDict(extra="forbid")
 
     #: Folders or .jsonl files; empty: the gateway's knowledge base (``[knowledge] paths``).
     knowledge_base: list[str] = Field(default_factory=list)
+    #: Categories written for foreign residents (the sample's ``foreigners``): for a question
+    #: in a language other than Chinese their entries are favoured over the residents' own
+    #: (外国人住宿登记 over 居住登记, 外国人居留许可 over 居住证).
+    foreign_resident_categories: list[str] = Field(default_factory=lambda: ["foreigners"])
+
+    def favoured(self, query: Query) -> list[str]:
+        """The categories whose entries ``query`` favours: a foreign resident's own."""
+        return self.foreign_resident_categories if query.language != "zh" else []
+
+
+class FaqOptions(KnowledgeOptions):
     #: Below this confidence (0–1) the best entry is not taken as the answer.
     min_confidence: float = Field(0.6, ge=0, le=1)
     #: How much words found only in an answer count, against those in its question.
@@ -34,10 +47,6 @@ class FaqOptions(BaseModel):
     suggestions: int = Field(3, ge=0, le=10)
     #: ``hybrid`` (BM25 and dense vectors fused), ``bm25`` or ``dense``.
     retrieval: Literal["hybrid", "bm25", "dense"] = "hybrid"
-    #: Categories written for foreign residents (the sample's ``foreigners``): for a question
-    #: in a language other than Chinese their entries are favoured over the residents' own
-    #: (外国人住宿登记 over 居住登记, 外国人居留许可 over 居住证).
-    foreign_resident_categories: list[str] = Field(default_factory=lambda: ["foreigners"])
 
 
 class FaqBackend(Backend):
@@ -99,14 +108,10 @@ class FaqBackend(Backend):
             limit=self.options.suggestions + 1,
             answer_weight=self.options.answer_weight,
             mode=self.options.retrieval,
-            favoured=self.favoured(query),
+            favoured=self.options.favoured(query),
         )
         passages = [] if self.options.retrieval == "bm25" else index.search_passages(query.text, 1)
         return hits, passages
-
-    def favoured(self, query: Query) -> list[str]:
-        """The categories whose entries ``query`` favours: a foreign resident's own."""
-        return self.options.foreign_resident_categories if query.language != "zh" else []
 
 
 def _passage_answer(hit: PassageHit, suggestions: list[str]) -> Answer:

@@ -18,10 +18,10 @@ import re
 from collections.abc import AsyncIterator, Sequence
 
 import anyio.to_thread
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from gateway.backends.base import Answer, Backend, Citation, Delta, Done, Event, Health, Query
-from gateway.backends.faq import _passage_title, _snippet
+from gateway.backends.faq import KnowledgeOptions, _passage_title, _snippet
 from gateway.backends.openai import OpenAIBackend, OpenAIOptions
 from gateway.knowledge.index import FaqIndex, Hit, PassageHit
 from gateway.text import markdown_to_text
@@ -37,14 +37,10 @@ DEFAULT_PROMPT = (
 )
 
 
-class RagOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RagOptions(KnowledgeOptions):
     #: The model: the options of an ``openai`` back end (``base_url``, ``model``,
     #: ``api_key_env`` …) as a table.
     llm: OpenAIOptions
-    #: Folders or .jsonl files; empty: the gateway's knowledge base.
-    knowledge_base: list[str] = Field(default_factory=list)
     #: Passages given to the model.
     passages: int = Field(4, ge=1, le=10)
     #: Passages less sure than this (0–1, FAQ confidence) are not given to the model.
@@ -87,7 +83,7 @@ class RagBackend(Backend):
         assert self._llm is not None
         # Looked up each time: a knowledge-base reload swaps the index (gateway/services.py).
         self._index = await self.services.index(self.options.knowledge_base or None)
-        hits, found = await anyio.to_thread.run_sync(self._search, self._index, query.text)
+        hits, found = await anyio.to_thread.run_sync(self._search, self._index, query)
         sure = self.options.min_passage_confidence
         ranked: list[Hit | PassageHit] = [*hits, *found]
         ranked.sort(key=lambda hit: -hit.confidence)
@@ -129,9 +125,10 @@ class RagBackend(Backend):
             )
         )
 
-    def _search(self, index: FaqIndex, text: str) -> tuple[list[Hit], list[PassageHit]]:
+    def _search(self, index: FaqIndex, query: Query) -> tuple[list[Hit], list[PassageHit]]:
         limit = self.options.passages
-        return index.search(text, limit=limit), index.search_passages(text, limit)
+        hits = index.search(query.text, limit=limit, favoured=self.options.favoured(query))
+        return hits, index.search_passages(query.text, limit)
 
     def _fallback(self, hits: Sequence[Hit], ungrounded: str) -> Answer:
         best = hits[0] if hits else None

@@ -167,3 +167,20 @@ async def test_rag_asks_no_model_when_nothing_is_retrieved(llm):
     async with adapter("rag", llm={"base_url": llm.url + "/v1", "model": "m"}) as backend:
         collected = await events(backend, Query(text="推荐一部好看的电影"))
     assert not collected[-1].answer.found and llm.requests == []
+
+
+@pytest.mark.parametrize(("categories", "first"), [
+    (["foreigners"], "[1] 外国朋友住在我家里，要去派出所登记吗？"),  # the default
+    ([], "[1] 刚来这个城市，要先办居住登记吗？"),  # the residents' own entry
+])  # fmt: skip
+async def test_rag_gives_the_model_a_foreign_residents_entries_first(llm, categories, first):
+    llm.behaviour.answer = "请到派出所登记 [1]。"
+    question = Query(
+        text="I'm renting a flat, do I need to report my address to the police?", language="en"
+    )
+    async with adapter(
+        "rag", llm={"base_url": llm.url + "/v1", "model": "m"},
+        foreign_resident_categories=categories,
+    ) as backend:  # fmt: skip
+        await events(backend, question)
+    assert first in llm.requests[-1]["json"]["messages"][0]["content"]

@@ -18,6 +18,7 @@ import pytest
 
 from gateway.backends.base import Query
 from gateway.backends.faq import FaqBackend, FaqOptions
+from gateway.backends.rag import RagOptions
 from gateway.config import ConfigError, KnowledgeConfig, Settings
 from gateway.knowledge import index as index_module
 from gateway.knowledge import persist, vectors
@@ -294,9 +295,11 @@ def test_favouring_answers_no_off_topic_question(index, question):
     assert not hits or hits[0].confidence < 0.6
 
 
-def test_the_faq_back_end_favours_foreigners_entries_only_for_a_question_not_in_chinese():
-    backend = FaqBackend("faq", FaqOptions(), Services(Settings()))
-    assert backend.favoured(Query(text="外国人住宿登记", language="zh")) == []
-    assert backend.favoured(Query(text="register with the police", language="en")) == ["foreigners"]
-    none = FaqBackend("faq", FaqOptions(foreign_resident_categories=[]), Services(Settings()))
+def test_the_knowledge_back_ends_favour_foreigners_entries_only_for_a_question_not_in_chinese():
+    options = FaqOptions()
+    assert options.favoured(Query(text="外国人住宿登记", language="zh")) == []
+    assert options.favoured(Query(text="register with the police", language="en")) == ["foreigners"]
+    none = FaqOptions(foreign_resident_categories=[])
     assert none.favoured(Query(text="register with the police", language="en")) == []
+    rag = RagOptions(llm={"base_url": "http://127.0.0.1:1/v1", "model": "m"})
+    assert rag.favoured(Query(text="register with the police", language="en")) == ["foreigners"]
